@@ -1,0 +1,219 @@
+"""Sign-in, sign-out, password reset, invitations, profile and the user admin page."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app.auth import services
+from app.auth.forms import (AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm,
+                            InviteForm, LoginForm, NewPasswordForm, ProfileForm, UserAdminForm)
+from app.auth.models import User, normalise_email
+from app.core import audit
+from app.core.authz import require
+from app.core.web import clock, safe_next
+from app.extensions import db, limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the user named by a session or remember cookie, if its session version is current."""
+    ident, _sep, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None
+    return user
+
+
+def _account_key() -> str:
+    return "account:" + normalise_email(request.form.get("email", ""))
+
+
+def _failed_attempt(response) -> bool:
+    return bool(g.get("auth_failed"))
+
+
+def _on_login_breach(limit) -> None:
+    audit.record("authn_login_lock", target=normalise_email(request.form.get("email", ""))[:200],
+                 limit=str(limit.limit))
+    db.session.commit()
+
+
+def _limit(config_key: str, **kwargs):
+    return limiter.limit(lambda: current_app.config[config_key], methods=["POST"], **kwargs)
+
+
+def _start_session(user: User, remember: bool) -> None:
+    # Nothing from before sign-in survives it (no session fixation, no leftover keys).
+    session.clear()
+    login_user(user, remember=remember)
+    session["remember_me"] = remember
+    session["started_at"] = session["seen_at"] = clock()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("LOGIN_LIMIT_PER_ADDRESS", deduct_when=_failed_attempt, on_breach=_on_login_breach)
+@_limit("LOGIN_LIMIT_PER_ACCOUNT", key_func=_account_key, deduct_when=_failed_attempt,
+        on_breach=_on_login_breach)
+def login():
+    if current_user.is_authenticated and request.method == "GET" and not request.args.get("next"):
+        return redirect(url_for("learning.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user, form.remember.data)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next")) or url_for("learning.home"))
+        g.auth_failed = True
+        db.session.commit()
+        form.password.errors.append(_("The e-mail address or the password is not correct."))
+    elif g.get("session_expired"):
+        flash(_("Your session ended because it was idle. Please sign in again."), "info")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.sign_out(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@_limit("RESET_LIMIT_PER_ADDRESS")
+@_limit("RESET_LIMIT_PER_ACCOUNT", key_func=_account_key)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if services.find_token(token, services.RESET) is None:
+        return render_template("auth/token_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your password is changed. Sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    response = current_app.make_response(render_template("auth/reset.html", form=form))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    invitation = services.find_token(token, services.INVITE)
+    if invitation is None:
+        return render_template("auth/token_invalid.html"), 404
+    form = AcceptInvitationForm(obj=None if request.method == "POST" else invitation.user)
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(token, name=form.name.data, password=form.password.data,
+                                              locale=form.locale.data)
+        except services.AccountError as error:
+            form.password.errors.append(str(error))
+        else:
+            _start_session(user, remember=False)
+            db.session.commit()
+            flash(_("Welcome to Nergi!"), "success")
+            return redirect(url_for("learning.home"))
+    response = current_app.make_response(
+        render_template("auth/invitation.html", form=form, email=invitation.user.email))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        services.update_profile(current_user, name=form.name.data, locale=form.locale.data,
+                                municipality=form.municipality.data, organisation=form.organisation.data)
+        db.session.commit()
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=ChangePasswordForm())
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@fresh_login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current.data, form.password.data)
+        except services.WrongPassword as error:
+            form.current.errors.append(str(error))
+        except services.WeakPassword as error:
+            form.password.errors.append(str(error))
+        else:
+            db.session.commit()
+            _start_session(user, remember=False)  # this session goes on; the others end
+            flash(_("Your password is changed. You were signed out on your other devices."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+def admin_users():
+    require(current_user, "admin.users")
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user = services.invite_user(current_user, form.email.data, name=form.name.data,
+                                        locale=form.locale.data, is_admin=form.is_admin.data)
+        except services.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("auth.admin_users"))
+    users = db.session.scalars(select(User).order_by(User.name, User.email)).all()
+    return render_template("admin/users.html", form=form, users=users, action_form=UserAdminForm())
+
+
+@bp.post("/admin/users/<int:user_id>")
+@login_required
+def admin_user_action(user_id: int):
+    require(current_user, "admin.users")
+    if not UserAdminForm().validate_on_submit():
+        abort(400)
+    user = db.get_or_404(User, user_id)
+    action = request.form.get("action")
+    if user.id == current_user.id and action in {"deactivate", "revoke_admin"}:
+        flash(_("You cannot remove your own access."), "error")
+        return redirect(url_for("auth.admin_users"))
+    changes = {"deactivate": lambda: services.set_active(current_user, user, False),
+               "activate": lambda: services.set_active(current_user, user, True),
+               "grant_admin": lambda: services.set_admin(current_user, user, True),
+               "revoke_admin": lambda: services.set_admin(current_user, user, False)}
+    if action not in changes:
+        abort(400)
+    changes[action]()
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("auth.admin_users"))

@@ -1,0 +1,151 @@
+"""Configuration: defaults here, then instance/config.py, then the environment, then test_config.
+
+Every setting that an operator may change is listed in README.md ("Configuration").
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+LANGUAGES = ("en", "ka", "az", "hy", "ru")
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ka": "ქართული",
+    "az": "Azərbaycanca",
+    "hy": "Հայերեն",
+    "ru": "Русский",
+}
+
+
+class Defaults:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # None means: SQLite in the instance folder (set in create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    BASE_URL = "http://127.0.0.1:5000"
+
+    PROGRAMME_NAME = "Civil Society Development Project"
+    FUNDER_NOTICE = (
+        "This platform was produced with the financial support of the European Union. "
+        "Its contents are the sole responsibility of the programme and do not necessarily "
+        "reflect the views of the European Union."
+    )
+
+    # E-mail (delivered from the outbox by `flask --app wsgi outbox send`).
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 1025
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Nergi <no-reply@nergi.local>"
+    MAIL_TIMEOUT = 10
+    OUTBOX_MAX_ATTEMPTS = 12
+
+    REDIS_URL: str | None = None
+
+    # Accounts and sessions.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
+    PASSWORD_RESET_MINUTES = 60
+    INVITATION_DAYS = 14
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 8
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # None: decided from BASE_URL in create_app (Secure and __Host- names under https).
+    SESSION_COOKIE_NAME: str | None = None
+    SESSION_COOKIE_SECURE: bool | None = None
+    REMEMBER_COOKIE_NAME: str | None = None
+    REMEMBER_COOKIE_SECURE: bool | None = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+    # Rate limits (Flask-Limiter syntax). Counters live in Redis when REDIS_URL is set.
+    RATELIMIT_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    RESET_LIMIT_PER_ADDRESS = "10 per hour"
+    RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    LANGUAGES = LANGUAGES
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tbilisi"
+
+    COURSES_DIR = str(PROJECT_ROOT / "courses")
+
+
+# Settings read from the environment, with the type to convert to.
+_ENV_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "BASE_URL": str,
+    "PROGRAMME_NAME": str,
+    "FUNDER_NOTICE": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USE_SSL": bool,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "REDIS_URL": str,
+    "COURSES_DIR": str,
+    "UPLOAD_FOLDER": str,
+    "SESSION_IDLE_MINUTES": int,
+    "SESSION_MAX_HOURS": int,
+    "MAX_CONTENT_LENGTH": int,
+}
+
+
+def _convert(raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings given in the environment, converted to their types."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for name, kind in _ENV_SETTINGS.items():
+        if name in environ and environ[name] != "":
+            found[name] = _convert(environ[name], kind)
+    if "DATABASE_URL" in found:
+        found["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(found.pop("DATABASE_URL"))
+    return found
+
+
+def normalise_database_url(url: str) -> str:
+    """Point bare postgres URLs at the psycopg 3 driver that we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to change."""
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Refuse to run outside debug and testing with settings that are unsafe in production."""
+    if config.get("TESTING") or config.get("DEBUG"):
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEFAULT_SECRET_KEY or len(secret.encode()) < 32:
+        raise ConfigError(
+            "SECRET_KEY is the built-in development key or shorter than 32 bytes. "
+            "Set SECRET_KEY in the environment or in instance/config.py, for example to the "
+            "output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )

@@ -1,0 +1,26 @@
+"""What every template may use: languages, programme texts, formatting helpers."""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, request
+from markupsafe import Markup
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from app.config import LANGUAGE_NAMES
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def inject_globals():
+        return {
+            "languages": LANGUAGE_NAMES,
+            "current_locale": str(get_locale() or "en"),
+            "programme_name": app.config["PROGRAMME_NAME"],
+            "funder_notice": app.config["FUNDER_NOTICE"],
+            "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
+        }
+
+    # Only for HTML that came out of app.content.render.render_markdown (stored at sync).
+    app.jinja_env.filters["sanitised"] = Markup
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value)

@@ -1,0 +1,115 @@
+"""Read-only queries for the learner's pages; each page makes a fixed number of queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, select
+
+from app.content.models import Course, Enrolment, Item, ItemTranslation, Progress
+from app.extensions import db
+
+
+@dataclass
+class CourseCard:
+    course: Course
+    enrolled: bool
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class ItemRow:
+    item: Item
+    title: str
+    lang: str
+    done: bool
+
+
+@dataclass
+class Outline:
+    course: Course
+    rows: list[ItemRow] = field(default_factory=list)
+    enrolled: bool = False
+
+    @property
+    def required_rows(self) -> list[ItemRow]:
+        return [row for row in self.rows if row.item.required]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for row in self.required_rows if row.done)
+
+    @property
+    def total(self) -> int:
+        return len(self.required_rows)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def next_row(self) -> ItemRow | None:
+        """Where to continue: the first item not yet finished."""
+        return next((row for row in self.rows if not row.done), None)
+
+    def neighbours(self, item: Item) -> tuple[ItemRow | None, ItemRow | None]:
+        slugs = [row.item.slug for row in self.rows]
+        if item.slug not in slugs:
+            return None, None
+        index = slugs.index(item.slug)
+        before = self.rows[index - 1] if index > 0 else None
+        after = self.rows[index + 1] if index + 1 < len(self.rows) else None
+        return before, after
+
+
+def course_cards(user, *, enrolled_only: bool = False) -> list[CourseCard]:
+    """Courses the user can see, with their progress: three queries whatever the numbers."""
+    enrolled_ids = set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id)))
+    courses = db.session.scalars(
+        select(Course).where(Course.retired_at.is_(None)).order_by(Course.slug)).all()
+    courses = [c for c in courses if c.id in enrolled_ids or (c.is_open and not enrolled_only)]
+    counted = (Item.required.is_(True)) & (Item.retired_at.is_(None))
+    rows = db.session.execute(
+        select(Item.course_id, func.count(Item.id), func.count(Progress.id))
+        .outerjoin(Progress, and_(Progress.item_id == Item.id, Progress.user_id == user.id))
+        .where(counted).group_by(Item.course_id)
+    ).all()
+    totals = {course_id: (total, done) for course_id, total, done in rows}
+    return [CourseCard(course=c, enrolled=c.id in enrolled_ids,
+                       done=totals.get(c.id, (0, 0))[1], total=totals.get(c.id, (0, 0))[0])
+            for c in courses]
+
+
+def course_outline(user, course: Course, lang: str) -> Outline:
+    """The course's live items in order, titled in lang (else English), with the user's progress."""
+    items = db.session.scalars(
+        select(Item).where(Item.course_id == course.id, Item.retired_at.is_(None)).order_by(Item.position)
+    ).all()
+    ids = [item.id for item in items]
+    titles: dict[tuple[int, str], str] = {
+        (item_id, tr_lang): title for item_id, tr_lang, title in db.session.execute(
+            select(ItemTranslation.item_id, ItemTranslation.lang, ItemTranslation.title)
+            .where(ItemTranslation.item_id.in_(ids), ItemTranslation.lang.in_({lang, "en"})))
+    }
+    done = set(db.session.scalars(
+        select(Progress.item_id).where(Progress.user_id == user.id, Progress.item_id.in_(ids))))
+    enrolled = db.session.scalar(
+        select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)) is not None
+    outline = Outline(course=course, enrolled=enrolled)
+    for item in items:
+        shown = lang if (item.id, lang) in titles else "en"
+        outline.rows.append(ItemRow(item=item, title=titles.get((item.id, shown), item.slug),
+                                    lang=shown, done=item.id in done))
+    return outline
+
+
+def translation_for(item: Item, lang: str) -> ItemTranslation | None:
+    """The item's text in lang, else in English (the caller tells the reader which)."""
+    found = {t.lang: t for t in db.session.scalars(
+        select(ItemTranslation).where(ItemTranslation.item_id == item.id,
+                                      ItemTranslation.lang.in_({lang, "en"})))}
+    return found.get(lang) or found.get("en")

@@ -1,0 +1,134 @@
+"""The learner's pages: home, catalogue, course, lesson, mark as done, course media."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_file,
+                   url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from app.content.models import Course, CourseMedia, Item
+from app.core.authz import require
+from app.extensions import db
+from app.learning import queries, services
+
+bp = Blueprint("learning", __name__)
+
+# Other features show their kinds of item (quiz, assignment) by registering a view here.
+ITEM_VIEWS: dict[str, callable] = {}
+
+
+def current_lang() -> str:
+    return str(get_locale() or "en")
+
+
+def load_course(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        abort(404)
+    require(current_user, "course.view", course, hide=True)
+    return course
+
+
+def load_item(course: Course, item_slug: str) -> Item:
+    item = db.session.scalar(select(Item).where(Item.course_id == course.id, Item.slug == item_slug,
+                                                Item.retired_at.is_(None)))
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.get("/")
+@login_required
+def home():
+    cards = queries.course_cards(current_user, enrolled_only=True)
+    return render_template("learning/home.html", cards=cards, lang=current_lang())
+
+
+@bp.get("/courses")
+@login_required
+def catalogue():
+    return render_template("learning/catalogue.html", cards=queries.course_cards(current_user),
+                           lang=current_lang(), form=FlaskForm())
+
+
+@bp.get("/courses/<slug>")
+@login_required
+def course(slug: str):
+    course = load_course(slug)
+    outline = queries.course_outline(current_user, course, current_lang())
+    return render_template("learning/course.html", outline=outline, lang=current_lang(), form=FlaskForm())
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str):
+    course = load_course(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    services.enrol(current_user, course)
+    db.session.commit()
+    flash(_("You are enrolled. Welcome to the course!"), "success")
+    return redirect(url_for("learning.course", slug=slug))
+
+
+@bp.get("/courses/<slug>/<item_slug>")
+@login_required
+def item(slug: str, item_slug: str):
+    course = load_course(slug)
+    item = load_item(course, item_slug)
+    lang = current_lang()
+    outline = queries.course_outline(current_user, course, lang)
+    translation = queries.translation_for(item, lang)
+    if translation is None:
+        abort(404)
+    view = ITEM_VIEWS.get(item.kind)
+    if view is not None:
+        return view(course=course, item=item, translation=translation, outline=outline, lang=lang)
+    before, after = outline.neighbours(item)
+    return render_template("learning/lesson.html", course=course, item=item, translation=translation,
+                           outline=outline, before=before, after=after, lang=lang, form=FlaskForm(),
+                           done=any(r.done for r in outline.rows if r.item.id == item.id))
+
+
+@bp.post("/courses/<slug>/<item_slug>/done")
+@login_required
+def mark_done(slug: str, item_slug: str):
+    course = load_course(slug)
+    item = load_item(course, item_slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.mark_lesson_done(current_user, item)
+    except services.NotALesson:
+        abort(400)
+    db.session.commit()
+    outline = queries.course_outline(current_user, course, current_lang())
+    _before, after = outline.neighbours(item)
+    if after is not None:
+        return redirect(url_for("learning.item", slug=slug, item_slug=after.item.slug))
+    flash(_("Well done: you reached the end of the course."), "success")
+    return redirect(url_for("learning.course", slug=slug))
+
+
+@bp.get("/media/<slug>/<digest>/<path:relpath>")
+@login_required
+def media(slug: str, digest: str, relpath: str):
+    course = load_course(slug)
+    row = db.session.scalar(select(CourseMedia).where(CourseMedia.course_id == course.id,
+                                                      CourseMedia.path == relpath))
+    if row is None or not row.sha256.startswith(digest) or len(digest) < 12:
+        abort(404)
+    root = Path(current_app.config["COURSES_DIR"]).resolve() / course.slug
+    path = (root / row.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file() or path.is_symlink():
+        abort(404)
+    response = send_file(path, max_age=31536000, conditional=True, etag=row.sha256)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    if path.suffix.lower() == ".pdf":
+        response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{path.name}"
+    return response

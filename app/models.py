@@ -1,0 +1,5 @@
+"""Import every feature's models so that the metadata (and Alembic) sees all tables."""
+from app.auth.models import AuthToken, User  # noqa: F401
+from app.core.models import AuditEvent  # noqa: F401
+from app.notify.models import OutboxMessage  # noqa: F401
+from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress  # noqa: F401
