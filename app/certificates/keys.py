@@ -1,0 +1,113 @@
+"""The issuer's Ed25519 signing key: created on first use, kept private, published as a JWKS.
+
+The private key lives in one PEM file (PKCS #8, unencrypted) under instance/, mode 0600.
+It is created atomically: written to a private temporary file beside the target, then
+hard-linked into place, which fails if another process got there first; the loser
+then reads the winner's key. So concurrent workers on first start agree on one key.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+SIGNING_ALGORITHM = "EdDSA"
+
+
+class KeyFileError(Exception):
+    """The key file exists but cannot be used (wrong type, or readable by others)."""
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _write_new_key(path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process created the key first: use theirs
+    finally:
+        temporary.unlink(missing_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the new name survives a crash right after first use
+    finally:
+        os.close(folder)
+
+
+def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
+    """Return the Ed25519 private key stored at ``path``, creating it on first use.
+
+    A new key file gets mode 0600 and its folder is created (mode 0700) if missing.
+    Raises :class:`KeyFileError` when the file is not an Ed25519 private key, or when
+    group or others may read it (fix with ``chmod 600``).
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_new_key(path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        raise KeyFileError(f"{path} is readable by others (mode {mode:o}); run chmod 600 on it")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path} does not hold an Ed25519 private key")
+    return key
+
+
+def _public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> Ed25519PublicKey:
+    return key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+
+
+def key_thumbprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """Return the RFC 7638 JWK thumbprint (SHA-256, base64url) of the key's public half."""
+    raw = _public_key(key).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    # RFC 8037 section 2: the required members of an OKP key, in lexicographic order.
+    members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
+    return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
+
+
+def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey) -> dict[str, str]:
+    """Return the public JWK of ``key`` (never the private part), its ``kid`` the thumbprint."""
+    raw = _public_key(key).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64url(raw),
+        "kid": key_thumbprint(key),
+        "alg": SIGNING_ALGORITHM,
+        "use": "sig",
+    }
+
+
+def jwks(*keys: Ed25519PrivateKey | Ed25519PublicKey) -> dict[str, Any]:
+    """Return the JSON Web Key Set to serve at /.well-known/jwks.json.
+
+    Pass the current key first, then any retired keys whose credentials must still verify.
+    """
+    return {"keys": [public_jwk(key) for key in keys]}
