@@ -75,11 +75,17 @@ def _register_blueprints(app: Flask) -> None:
     import app.models as _all_models  # noqa: F401  (every table on the metadata, for Alembic)
     from app.auth.routes import bp as auth_bp
     from app.core.routes import bp as core_bp
+    from app.assignments.admin import bp as mentoring_bp
+    from app.assignments.routes import bp as assignments_bp
     from app.learning.routes import bp as learning_bp
+    from app.quizzes.routes import bp as quizzes_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(assignments_bp)
+    app.register_blueprint(mentoring_bp)
+    app.register_blueprint(quizzes_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -94,6 +100,8 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
+    from app.assignments.cli import assignments_cli
+    from app.content.cli import courses_cli
     from app.auth.cli import users_cli
     from app.core.cli import demo_command
     from app.notify.cli import outbox_cli
@@ -101,3 +109,5 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(assignments_cli)
+    app.cli.add_command(courses_cli)

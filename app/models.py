@@ -3,3 +3,6 @@ from app.auth.models import AuthToken, User  # noqa: F401
 from app.core.models import AuditEvent  # noqa: F401
 from app.notify.models import OutboxMessage  # noqa: F401
 from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress  # noqa: F401
+from app.assignments.models import (Attachment, CommentBankEntry, MentorLink, MentorPreference,  # noqa: F401
+                                    Notice, Review, Revision, Submission)
+from app.quizzes.models import QuizAttempt  # noqa: F401

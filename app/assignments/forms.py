@@ -1,0 +1,36 @@
+"""The shape of assignment input; the rules are in services."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+REQUIRED = _l("Fill in this field.")
+
+
+class WorkForm(FlaskForm):
+    body = TextAreaField(_l("Your answer (Markdown)"), validators=[Length(max=200_000)])
+
+
+class ConfirmSubmitForm(FlaskForm):
+    form_token = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+
+
+class ReviewForm(FlaskForm):
+    revision_id = IntegerField(validators=[DataRequired()])
+    version = IntegerField(validators=[DataRequired()])
+    feedback = TextAreaField(_l("Feedback to the learner (Markdown)"), validators=[Length(max=100_000)])
+
+
+class CommentForm(FlaskForm):
+    text = TextAreaField(_l("New comment for the bank"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+
+
+class MentorLinkForm(FlaskForm):
+    mentor_email = StringField(_l("Mentor's e-mail address"), validators=[DataRequired(REQUIRED)])
+    learner_email = StringField(_l("Learner's e-mail address"), validators=[DataRequired(REQUIRED)])
+
+
+class PreferenceForm(FlaskForm):
+    daily_digest = BooleanField(_l("Send me one e-mail a day instead of one per submission"))

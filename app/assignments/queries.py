@@ -1,0 +1,73 @@
+"""Read-only queries for the mentor's queue and the review page."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased, selectinload
+
+from app.assignments.models import SUBMITTED, MentorLink, Revision, Submission
+from app.auth.models import User
+from app.content.models import Course, Item, ItemTranslation
+from app.database import utcnow
+from app.extensions import db
+
+
+@dataclass
+class QueueRow:
+    submission: Submission
+    learner: User
+    course: Course
+    title: str
+    claimed_by: User | None
+    waiting_since: datetime
+
+    @property
+    def waiting_hours(self) -> int:
+        return int((utcnow() - self.waiting_since).total_seconds() // 3600)
+
+
+def review_queue(mentor, lang: str) -> list[QueueRow]:
+    """Submitted work of the mentor's learners, oldest first: one query."""
+    claimer = aliased(User)
+    translation = aliased(ItemTranslation)
+    english = aliased(ItemTranslation)
+    rows = db.session.execute(
+        select(Submission, User, Course, translation.title, english.title, claimer)
+        .join(User, User.id == Submission.user_id)
+        .join(MentorLink, (MentorLink.learner_id == Submission.user_id) & (MentorLink.mentor_id == mentor.id)
+              & MentorLink.ended_at.is_(None))
+        .join(Item, Item.id == Submission.item_id)
+        .join(Course, Course.id == Item.course_id)
+        .outerjoin(translation, (translation.item_id == Item.id) & (translation.lang == lang))
+        .outerjoin(english, (english.item_id == Item.id) & (english.lang == "en"))
+        .outerjoin(claimer, claimer.id == Submission.claimed_by_id)
+        .where(Submission.state == SUBMITTED)
+        .order_by(Submission.submitted_at, Submission.id)
+    ).all()
+    return [QueueRow(submission=s, learner=u, course=c, title=t or e or "", claimed_by=cl,
+                     waiting_since=s.submitted_at or s.updated_at) for s, u, c, t, e, cl in rows]
+
+
+def submission_history(submission: Submission) -> list[Revision]:
+    """All revisions with their files and reviews, loaded in three queries."""
+    return db.session.scalars(
+        select(Revision).where(Revision.submission_id == submission.id).order_by(Revision.number)
+        .options(selectinload(Revision.attachments), selectinload(Revision.reviews))
+    ).all()
+
+
+def diff_lines(before: str, after: str) -> list[tuple[str, str]]:
+    """A line diff as (kind, text) with kind in {"same", "added", "removed"}."""
+    out: list[tuple[str, str]] = []
+    for line in difflib.ndiff(before.splitlines(), after.splitlines()):
+        code, text = line[:2], line[2:]
+        if code == "+ ":
+            out.append(("added", text))
+        elif code == "- ":
+            out.append(("removed", text))
+        elif code == "  ":
+            out.append(("same", text))
+    return out

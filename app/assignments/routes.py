@@ -1,0 +1,283 @@
+"""Assignment pages: the learner's work, the mentor's queue and review, files, notices."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, has_request_context, redirect,
+                   render_template, request, send_file, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.assignments import files as file_store
+from app.assignments import queries, services
+from app.assignments.forms import CommentForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
+from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransition,
+                                    MentorPreference, Notice, Submission)
+from app.content.render import render_markdown
+from app.core.authz import can, require
+from app.extensions import db
+from app.learning import queries as learning_queries
+from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
+
+bp = Blueprint("assignments", __name__)
+UPLOAD_SLACK = 2 * 1024 * 1024
+
+
+def _work_page(course, item, translation, outline, lang, *, submission, form, errors=(), preview=None,
+               status=200):
+    options = services.options_for(translation)
+    history = queries.submission_history(submission) if submission else []
+    drafts = [] if submission is None else db.session.scalars(select(Attachment).where(
+        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
+    return render_template("assignments/work.html", course=course, item=item, translation=translation,
+                           outline=outline, lang=lang, submission=submission, form=form, options=options,
+                           history=history, draft_files=drafts, errors=errors, preview=preview,
+                           render=render_markdown), status
+
+
+def assignment_view(*, course, item, translation, outline, lang):
+    submission = services.submission_for(current_user, item)
+    form = WorkForm(body=submission.draft_body if submission else "")
+    return _work_page(course, item, translation, outline, lang, submission=submission, form=form)
+
+
+ITEM_VIEWS["assignment"] = assignment_view
+
+
+@bp.app_context_processor
+def navigation():
+    """What the header shows a signed-in user: unread notices, and the review queue for mentors."""
+    if not has_request_context() or not current_user or not current_user.is_authenticated:
+        return {"nav": {}}
+    return {"nav": {"unread": services.unread_count(current_user),
+                    "is_mentor": bool(services.mentees_count(current_user))}}
+
+
+@bp.post("/courses/<slug>/<item_slug>/work")
+@login_required
+def save_work(slug: str, item_slug: str):
+    course = load_course(slug)
+    item = load_item(course, item_slug)
+    lang = current_lang()
+    translation = learning_queries.translation_for(item, lang)
+    options = services.options_for(translation)
+    # Allow this form the files it may carry, so a too-large file is answered here, text kept.
+    request.max_content_length = int(options.max_count * options.max_mb * 1024 * 1024) + UPLOAD_SLACK
+    form = WorkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    submission = services.submission_for(current_user, item, create=True)
+    try:
+        services.save_draft(current_user, submission, form.body.data)
+    except IllegalTransition:
+        flash(_("This work was already submitted."), "info")
+        return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
+    errors, status = [], 200
+    for upload in request.files.getlist("files"):
+        if not upload or not upload.filename:
+            continue
+        try:
+            services.attach_file(current_user, submission, upload, options)
+        except file_store.UploadRejected as error:
+            errors.append(str(error))
+            status = 413 if "MB" in str(error) else 400
+    db.session.commit()
+    outline = learning_queries.course_outline(current_user, course, lang)
+    action = request.form.get("action", "save")
+    if errors or action == "preview":
+        preview = render_markdown(form.body.data or "") if action == "preview" else None
+        return _work_page(course, item, translation, outline, lang, submission=submission, form=form,
+                          errors=errors, preview=preview, status=status)
+    if action == "submit":
+        confirm = ConfirmSubmitForm(form_token=secrets.token_urlsafe(24))
+        return render_template("assignments/confirm.html", course=course, item=item, translation=translation,
+                               submission=submission, form=confirm, render=render_markdown,
+                               files=db.session.scalars(select(Attachment).where(
+                                   Attachment.submission_id == submission.id,
+                                   Attachment.revision_id.is_(None))).all())
+    flash(_("Your draft is saved."), "success")
+    return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
+
+
+def _load_submission(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        abort(404)
+    return submission
+
+
+@bp.post("/assignments/<int:submission_id>/submit")
+@login_required
+def submit(submission_id: int):
+    submission = _load_submission(submission_id)
+    form = ConfirmSubmitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    target = url_for("learning.item", slug=submission.item.course.slug, item_slug=submission.item.slug)
+    try:
+        services.submit(current_user, submission, form.form_token.data)
+        db.session.commit()
+    except (IntegrityError, StaleDataError, IllegalTransition):
+        db.session.rollback()  # a replay or a double click: the first one counted
+        return redirect(target)
+    except ValueError as error:
+        flash(str(error), "error")
+        return redirect(target)
+    flash(_("Your work is submitted. Your mentor will be told."), "success")
+    return redirect(target)
+
+
+@bp.get("/assignments/<int:submission_id>")
+@login_required
+def show_submission(submission_id: int):
+    submission = _load_submission(submission_id)
+    require(current_user, "submission.view", submission, hide=True)
+    if submission.user_id == current_user.id:
+        return redirect(url_for("learning.item", slug=submission.item.course.slug, item_slug=submission.item.slug))
+    return redirect(url_for("assignments.review", submission_id=submission.id))
+
+
+@bp.post("/assignments/<int:submission_id>/files/<int:attachment_id>/remove")
+@login_required
+def remove_file(submission_id: int, attachment_id: int):
+    submission = _load_submission(submission_id)
+    services.remove_file(current_user, submission, attachment_id)
+    db.session.commit()
+    return redirect(url_for("learning.item", slug=submission.item.course.slug, item_slug=submission.item.slug))
+
+
+@bp.get("/files/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    submission = db.session.get(Submission, attachment.submission_id)
+    require(current_user, "submission.view", submission, hide=True)
+    path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/review")
+@login_required
+def queue():
+    rows = queries.review_queue(current_user, current_lang())
+    preference = db.session.get(MentorPreference, current_user.id)
+    return render_template("assignments/queue.html", rows=rows,
+                           preference_form=PreferenceForm(daily_digest=bool(preference and preference.daily_digest)))
+
+
+@bp.post("/review/preferences")
+@login_required
+def preferences():
+    form = PreferenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    preference = db.session.get(MentorPreference, current_user.id) or MentorPreference(user_id=current_user.id)
+    preference.daily_digest = bool(form.daily_digest.data)
+    db.session.add(preference)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("assignments.queue"))
+
+
+def _review_page(submission, form, *, errors=(), status=200, scores=None):
+    translation = learning_queries.translation_for(submission.item, current_lang())
+    history = queries.submission_history(submission)
+    diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
+             for i, rev in enumerate(history) if i > 0}
+    comments = db.session.scalars(select(CommentBankEntry).where(
+        CommentBankEntry.item_id == submission.item_id).order_by(CommentBankEntry.id)).all()
+    return render_template("assignments/review.html", submission=submission, translation=translation,
+                           options=services.options_for(translation), history=history, diffs=diffs,
+                           form=form, errors=errors, scores=scores or {}, comments=comments,
+                           comment_form=CommentForm(), render=render_markdown,
+                           may_review=can(current_user, "submission.review", submission)), status
+
+
+@bp.get("/review/<int:submission_id>")
+@login_required
+def review(submission_id: int):
+    submission = _load_submission(submission_id)
+    require(current_user, "submission.view", submission, hide=True)
+    latest = submission.latest_revision
+    form = ReviewForm(revision_id=latest.id if latest else 0, version=submission.version)
+    return _review_page(submission, form)
+
+
+@bp.post("/review/<int:submission_id>")
+@login_required
+def send_review(submission_id: int):
+    submission = _load_submission(submission_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    translation = learning_queries.translation_for(submission.item, current_lang())
+    options = services.options_for(translation)
+    scores = {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
+    decision = request.form.get("decision", "")
+    try:
+        services.send_review(current_user, submission, revision_id=form.revision_id.data,
+                             expected_version=form.version.data, scores=scores,
+                             feedback=form.feedback.data, decision=decision, options=options)
+        db.session.commit()
+    except (services.ReviewConflict, StaleDataError):
+        db.session.rollback()
+        db.session.refresh(submission)
+        message = _("Another mentor reviewed this work, or it changed, while you were writing. "
+                    "Their review is shown below; your text is kept in the form.")
+        return _review_page(submission, form, errors=[message], status=409, scores=scores)
+    except (services.InvalidReview, IllegalTransition) as error:
+        db.session.rollback()
+        return _review_page(submission, form, errors=[str(error)], status=400, scores=scores)
+    flash(_("Your review is sent."), "success")
+    return redirect(url_for("assignments.queue"))
+
+
+@bp.post("/review/<int:submission_id>/claim")
+@login_required
+def claim(submission_id: int):
+    submission = _load_submission(submission_id)
+    try:
+        services.claim(current_user, submission)
+        db.session.commit()
+    except (IllegalTransition, StaleDataError):
+        db.session.rollback()
+    return redirect(url_for("assignments.review", submission_id=submission_id))
+
+
+@bp.post("/review/<int:submission_id>/comments")
+@login_required
+def add_comment(submission_id: int):
+    submission = _load_submission(submission_id)
+    require(current_user, "submission.review", submission)
+    form = CommentForm()
+    if form.validate_on_submit():
+        services.add_comment(current_user, submission.item, form.text.data)
+        db.session.commit()
+    return redirect(url_for("assignments.review", submission_id=submission_id) + "#comment-bank")
+
+
+@bp.get("/notices")
+@login_required
+def notices():
+    rows = db.session.scalars(select(Notice).where(Notice.user_id == current_user.id)
+                              .order_by(Notice.created_at.desc()).limit(100)).all()
+    return render_template("assignments/notices.html", notices=rows)
+
+
+@bp.post("/notices/read")
+@login_required
+def read_notices():
+    services.mark_notices_read(current_user)
+    db.session.commit()
+    return redirect(url_for("assignments.notices"))

@@ -1,0 +1,328 @@
+"""Assignment rules: drafts, files, submitting, mentoring links, reviews and notices.
+
+Functions add and flush; the route commits once. Authorisation is checked here, per object.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.assignments import files as file_store
+from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment,
+                                    CommentBankEntry, MentorLink, MentorPreference, Notice,
+                                    Review, Revision, Submission)
+from app.auth.models import User
+from app.content.models import ASSIGNMENT, Item, ItemTranslation
+from app.core import audit
+from app.core.authz import AccessDenied, has_role, policy, require
+from app.database import utcnow
+from app.extensions import db
+from app.learning.services import enrol, record_completion
+from app.notify.services import queue_email, register_template
+
+register_template("submission_received", _l("New submission to review"))
+register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
+register_template("mentor_digest", _l("Submissions waiting for your review"))
+
+
+class ReviewConflict(Exception):
+    """Someone else changed the submission since this mentor opened it."""
+
+
+class InvalidReview(Exception):
+    """The scores or the decision are not acceptable; str(error) says why."""
+
+
+# -- the assignment's options, as synced from its front matter ---------------------------
+
+@dataclass
+class AssignmentOptions:
+    rubric: list[dict[str, Any]]
+    types: list[str]
+    max_count: int
+    max_mb: float
+    pass_points: int | None
+    suggested_words: int | None
+
+    @property
+    def max_points(self) -> int:
+        return sum(max(level["points"] for level in criterion["levels"]) for criterion in self.rubric)
+
+
+def options_for(translation: ItemTranslation) -> AssignmentOptions:
+    meta = dict((translation.data or {}).get("meta") or {})
+    rubric = (translation.data or {}).get("rubric") or meta.get("rubric") or []
+    if isinstance(rubric, dict):
+        rubric = rubric.get("criteria", [])
+    files = meta.get("files") or {}
+    return AssignmentOptions(
+        rubric=[dict(c) for c in rubric],
+        types=[str(t).lower() for t in files.get("types", ["pdf", "docx", "odt", "jpg", "png"])],
+        max_count=int(files.get("max_count", 3)),
+        max_mb=float(files.get("max_mb", 10)),
+        pass_points=meta.get("pass_points"),
+        suggested_words=meta.get("suggested_words"),
+    )
+
+
+# -- who may do what -------------------------------------------------------------------
+
+def active_mentor_ids(learner_id: int) -> set[int]:
+    return set(db.session.scalars(select(MentorLink.mentor_id).where(
+        MentorLink.learner_id == learner_id, MentorLink.ended_at.is_(None))))
+
+
+def mentees_count(user) -> int:
+    return db.session.scalar(select(func.count(MentorLink.id)).where(
+        MentorLink.mentor_id == user.id, MentorLink.ended_at.is_(None))) or 0
+
+
+def is_mentor_of(user, learner_id: int) -> bool:
+    return user.id in active_mentor_ids(learner_id)
+
+
+@policy("submission.view")
+def _may_view(user, submission: Submission) -> bool:
+    return (submission.user_id == user.id or is_mentor_of(user, submission.user_id)
+            or has_role(user, submission, "trainer"))
+
+
+@policy("submission.edit")
+def _may_edit(user, submission: Submission) -> bool:
+    return submission.user_id == user.id
+
+
+@policy("submission.review")
+def _may_review(user, submission: Submission) -> bool:
+    return submission.user_id != user.id and is_mentor_of(user, submission.user_id)
+
+
+@policy("mentoring.manage")
+def _may_manage_links(user, target) -> bool:
+    return False  # admins (and, with cohorts, trainers of the cohort)
+
+
+# -- learner ---------------------------------------------------------------------------
+
+def submission_for(user, item: Item, *, create: bool = False) -> Submission | None:
+    """The user's submission for an assignment item, created as an empty draft on request."""
+    if item.kind != ASSIGNMENT:
+        raise AccessDenied("submission.edit", item, hide=True)
+    submission = db.session.scalar(select(Submission).where(
+        Submission.user_id == user.id, Submission.item_id == item.id))
+    if submission is None and create:
+        require(user, "course.view", item.course, hide=True)
+        enrol(user, item.course)
+        submission = Submission(user_id=user.id, item_id=item.id)
+        db.session.add(submission)
+        db.session.flush()
+        audit.record("submission_start", actor=user, target=f"Submission:{submission.id}")
+    return submission
+
+
+def save_draft(user, submission: Submission, body: str) -> None:
+    """Keep the learner's text. Raises AccessDenied, or IllegalTransition after submitting."""
+    require(user, "submission.edit", submission, hide=True)
+    submission.edit_draft(body or "")
+
+
+def attach_file(user, submission: Submission, upload, options: AssignmentOptions) -> Attachment:
+    """Check and store one uploaded file on the draft. Raises UploadRejected with the reason."""
+    require(user, "submission.edit", submission, hide=True)
+    if not submission.is_editable:
+        raise file_store.UploadRejected(str(_l("This work was submitted; files can no longer be added.")))
+    count = db.session.scalar(select(func.count(Attachment.id)).where(
+        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None)))
+    if count >= options.max_count:
+        raise file_store.UploadRejected(str(_l("You can attach at most %(n)d files.", n=options.max_count)))
+    ext, _size = file_store.check_file(upload.filename or "", upload.stream, allowed=options.types,
+                                       max_bytes=int(options.max_mb * 1024 * 1024))
+    stored = file_store.store_file(Path(current_app.config["UPLOAD_FOLDER"]), upload.filename, upload.stream, ext)
+    attachment = Attachment(submission_id=submission.id, original_name=stored.original_name,
+                            stored_name=stored.stored_name, content_type=stored.content_type,
+                            size=stored.size, sha256=stored.sha256)
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record("attachment_add", actor=user, target=f"Submission:{submission.id}",
+                 name=stored.original_name, sha256=stored.sha256)
+    return attachment
+
+
+def remove_file(user, submission: Submission, attachment_id: int) -> None:
+    """Take a file off the draft (the stored bytes stay until a clean-up; history is kept)."""
+    require(user, "submission.edit", submission, hide=True)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.submission_id != submission.id or attachment.revision_id is not None:
+        raise AccessDenied("submission.edit", attachment, hide=True)
+    db.session.delete(attachment)
+    audit.record("attachment_remove", actor=user, target=f"Submission:{submission.id}",
+                 name=attachment.original_name)
+
+
+def submit(user, submission: Submission, form_token: str) -> Revision:
+    """Freeze the draft as a new revision and tell the mentors. Replaying the form is harmless.
+
+    Raises AccessDenied, InvalidReview-free IllegalTransition when already submitted, and
+    ValueError for an empty answer with no files.
+    """
+    require(user, "submission.edit", submission, hide=True)
+    replay = db.session.scalar(select(Revision).where(Revision.form_token == form_token))
+    if replay is not None and replay.submission_id == submission.id:
+        return replay
+    draft_files = db.session.scalars(select(Attachment).where(
+        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
+    if not submission.draft_body.strip() and not draft_files:
+        raise ValueError(str(_l("Write your answer or attach a file before submitting.")))
+    submission.submit()
+    number = len(submission.revisions) + 1
+    revision = Revision(submission_id=submission.id, number=number, body=submission.draft_body,
+                        form_token=form_token)
+    db.session.add(revision)
+    db.session.flush()
+    for attachment in draft_files:
+        attachment.revision_id = revision.id
+    audit.record("submission_submit", actor=user, target=f"Submission:{submission.id}", revision=number)
+    _tell_mentors(submission, user)
+    db.session.flush()
+    return revision
+
+
+def _tell_mentors(submission: Submission, learner) -> None:
+    mentor_ids = active_mentor_ids(learner.id)
+    if not mentor_ids:
+        return
+    digest_ids = set(db.session.scalars(select(MentorPreference.user_id).where(
+        MentorPreference.user_id.in_(mentor_ids), MentorPreference.daily_digest.is_(True))))
+    link = f"/review/{submission.id}"
+    for mentor in db.session.scalars(select(User).where(User.id.in_(mentor_ids))):
+        notify(mentor, "submission_received", link, learner=learner.display_name)
+        if mentor.id not in digest_ids:
+            queue_email(mentor.email, "submission_received", mentor.locale, name=mentor.display_name,
+                        learner=learner.display_name,
+                        link=current_app.config["BASE_URL"].rstrip("/") + link)
+
+
+# -- mentor ----------------------------------------------------------------------------
+
+def claim(mentor, submission: Submission) -> None:
+    """Show the other mentors that this one is on it."""
+    require(mentor, "submission.review", submission)
+    submission.claim(mentor.id)
+    audit.record("submission_claim", actor=mentor, target=f"Submission:{submission.id}")
+
+
+def _check_scores(options: AssignmentOptions, scores: dict[str, Any]) -> dict[str, int]:
+    checked: dict[str, int] = {}
+    for criterion in options.rubric:
+        raw = scores.get(criterion["id"])
+        allowed = {int(level["points"]) for level in criterion["levels"]}
+        try:
+            points = int(raw)
+        except (TypeError, ValueError):
+            raise InvalidReview(str(_l("Choose a level for every criterion."))) from None
+        if points not in allowed:
+            raise InvalidReview(str(_l("Choose a level for every criterion.")))
+        checked[criterion["id"]] = points
+    return checked
+
+
+def send_review(mentor, submission: Submission, *, revision_id: int, expected_version: int,
+                scores: dict[str, Any], feedback: str, decision: str,
+                options: AssignmentOptions) -> Review:
+    """Score the latest revision against the rubric and approve it or ask for changes.
+
+    Raises AccessDenied (not this mentor's learner, or a revision of another submission),
+    ReviewConflict (someone reviewed or the learner changed it since the form was loaded),
+    InvalidReview (missing or impossible scores, unknown decision).
+    """
+    require(mentor, "submission.review", submission)
+    revision = db.session.get(Revision, revision_id)
+    if revision is None or revision.submission_id != submission.id:
+        raise AccessDenied("submission.review", revision)
+    if submission.version != expected_version or submission.state != SUBMITTED \
+            or revision.id != submission.latest_revision.id:
+        raise ReviewConflict()
+    if decision not in (APPROVE, REQUEST_CHANGES):
+        raise InvalidReview(str(_l("Choose whether to approve or to ask for changes.")))
+    checked = _check_scores(options, scores)
+    total = sum(checked.values())
+    if decision == APPROVE and options.pass_points is not None and total < int(options.pass_points):
+        raise InvalidReview(str(_l("The score is below the %(n)d points needed to approve. Ask for changes instead.",
+                                   n=int(options.pass_points))))
+    review = Review(revision_id=revision.id, mentor_id=mentor.id, scores=checked, total=total,
+                    feedback=feedback or "", decision=decision)
+    db.session.add(review)
+    if decision == APPROVE:
+        submission.approve()
+        record_completion(submission.learner, submission.item)
+    else:
+        submission.request_changes()
+        submission.draft_body = revision.body  # the learner revises from what they sent
+    db.session.flush()
+    audit.record("review_send", actor=mentor, target=f"Submission:{submission.id}",
+                 decision=decision, total=total, revision=revision.number)
+    learner = submission.learner
+    link = f"/assignments/{submission.id}"
+    notify(learner, "submission_reviewed", link, decision=decision)
+    queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
+                decision=decision, link=current_app.config["BASE_URL"].rstrip("/") + link)
+    return review
+
+
+def add_comment(mentor, item: Item, text: str) -> CommentBankEntry:
+    """Save a reusable feedback snippet for this assignment (mentors only)."""
+    if not (mentor.is_admin or db.session.scalar(select(MentorLink.id).where(
+            MentorLink.mentor_id == mentor.id, MentorLink.ended_at.is_(None)).limit(1))):
+        raise AccessDenied("submission.review", item)
+    entry = CommentBankEntry(item_id=item.id, author_id=mentor.id, text=text.strip())
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+# -- mentoring links ----------------------------------------------------------------------
+
+def link_mentor(actor, mentor: User, learner: User, cohort_id: int | None = None) -> MentorLink:
+    """Make mentor mentor the learner (once). Raises AccessDenied for non-admins."""
+    require(actor, "mentoring.manage", None)
+    existing = db.session.scalar(select(MentorLink).where(
+        MentorLink.mentor_id == mentor.id, MentorLink.learner_id == learner.id, MentorLink.ended_at.is_(None)))
+    if existing is not None:
+        return existing
+    if mentor.id == learner.id:
+        raise ValueError(str(_l("A person cannot mentor themselves.")))
+    link = MentorLink(mentor_id=mentor.id, learner_id=learner.id, cohort_id=cohort_id)
+    db.session.add(link)
+    db.session.flush()
+    audit.record("mentor_link", actor=actor, target=f"User:{learner.id}", mentor=mentor.id)
+    return link
+
+
+def end_mentor_link(actor, link: MentorLink) -> None:
+    require(actor, "mentoring.manage", None)
+    if link.ended_at is None:
+        link.ended_at = utcnow()
+        audit.record("mentor_unlink", actor=actor, target=f"User:{link.learner_id}", mentor=link.mentor_id)
+
+
+# -- notices -------------------------------------------------------------------------------
+
+def notify(user, kind: str, link: str, **payload: Any) -> Notice:
+    notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
+    db.session.add(notice)
+    return notice
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notice.id)).where(
+        Notice.user_id == user.id, Notice.read_at.is_(None))) or 0
+
+
+def mark_notices_read(user) -> None:
+    for notice in db.session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))):
+        notice.read_at = utcnow()

@@ -1,0 +1,54 @@
+"""`flask --app wsgi courses check|sync [PATH]`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.content import sync as sync_module
+from app.content.loader import format_report, load_courses
+from app.extensions import db
+
+courses_cli = AppGroup("courses", help="Check and load the course files.")
+
+
+def _root(path: str | None) -> Path:
+    return Path(path) if path else Path(current_app.config["COURSES_DIR"])
+
+
+@courses_cli.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+def check_command(path: str | None) -> None:
+    """Report every problem as path:line: message (exit 1), or a summary per course (exit 0)."""
+    result = load_courses(_root(path))
+    code, lines = format_report(result)
+    for line in lines:
+        click.echo(line, err=bool(code))
+    sys.exit(code)
+
+
+@courses_cli.command("sync")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
+def sync_command(path: str | None) -> None:
+    """Validate, then load the courses in one transaction; a broken tree changes nothing."""
+    root = _root(path)
+    result = load_courses(root)
+    if result.problems:
+        _code, lines = format_report(result)
+        for line in lines:
+            click.echo(line, err=True)
+        click.echo("nothing was changed", err=True)
+        sys.exit(1)
+    retire = not (root / "course.yml").is_file()  # a single course leaves the others alone
+    if sys.stdout.isatty():
+        with click.progressbar(length=len(result.courses), label="syncing") as bar:
+            report = sync_module.sync_courses(result.courses, result.problems, retire_missing=retire,
+                                              on_course=lambda _slug: bar.update(1))
+    else:
+        report = sync_module.sync_courses(result.courses, result.problems, retire_missing=retire)
+    db.session.commit()
+    for line in report.lines():
+        click.echo(line)

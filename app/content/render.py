@@ -1,0 +1,90 @@
+"""The one Markdown function of the application.
+
+Every piece of Markdown in Nergi (lessons, quiz texts, course summaries, learners' answers,
+mentors' feedback) becomes HTML through :func:`render_markdown`: Python-Markdown renders, then
+:func:`app.content.sanitize.sanitize_html` cleans the result against an allow-list. Sanitising
+comes after rendering because Markdown itself produces unsafe HTML (raw HTML, ``javascript:``
+links). Its output is a :class:`markupsafe.Markup`, the only thing templates may trust.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+import markdown
+from markupsafe import Markup
+
+from app.content.render_guard import DEFAULT_LIMITS, RenderLimits, complexity_problem
+from app.content.sanitize import sanitize_html
+
+__all__ = ["RenderLimits", "fallback_html", "render_markdown", "slugify"]
+
+_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def slugify(value: str, separator: str = "-") -> str:
+    """Make a heading anchor: lower-case letters and digits of any script, joined by ``separator``.
+
+    ``## Rights-holders`` gives ``rights-holders``; ``## უფლებები და ვალდებულებები`` gives
+    ``უფლებები-და-ვალდებულებები``. Returns ``"section"`` when nothing usable is left.
+    """
+    text = unicodedata.normalize("NFKC", value).lower()
+    kept = "".join(
+        char if unicodedata.category(char)[0] in "LNM" or char in "-_" else " "
+        for char in text
+        if unicodedata.category(char) not in {"Cf", "Cc"}
+    )
+    slug = _SEPARATORS.sub(separator, kept.strip()).strip(separator)
+    return slug[:80].rstrip(separator) or "section"
+
+
+def _block_converter() -> markdown.Markdown:
+    return markdown.Markdown(
+        output_format="html",
+        extensions=["tables", "fenced_code", "footnotes", "def_list", "admonition", "toc", "sane_lists"],
+        extension_configs={
+            "tables": {"use_align_attribute": True},
+            "footnotes": {"SEPARATOR": "-"},
+            "toc": {"slugify": slugify, "toc_depth": 6},
+        },
+    )
+
+
+def _inline_converter() -> markdown.Markdown:
+    return markdown.Markdown(output_format="html", extensions=["sane_lists"])
+
+
+def fallback_html(text: str, *, inline: bool = False) -> str:
+    """Show ``text`` literally: escaped, in paragraphs split at blank lines. Never raises."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    if inline:
+        return " ".join(escaped.split())
+    paragraphs = [part.strip("\n") for part in re.split(r"\n[ \t]*\n", escaped)]
+    return "\n".join(f"<p>{part}</p>" for part in paragraphs if part.strip())
+
+
+def render_markdown(
+    text: str,
+    *,
+    link_resolver: Callable[[str], str | None] | None = None,
+    inline: bool = False,
+    limits: RenderLimits = DEFAULT_LIMITS,
+) -> Markup:
+    """Render Markdown ``text`` to sanitised HTML.
+
+    ``link_resolver`` is called with every local URL (no scheme and not a bare ``#anchor``) of a
+    link or image, and returns the URL to use instead, or None when the target is broken: the
+    link is then replaced by its text and the image by its alt text. To learn which URLs were
+    broken, let the resolver record them. ``inline=True`` renders one paragraph without the
+    ``<p>`` wrapper (block elements are reduced to their text). A text beyond ``limits`` (see
+    :func:`app.content.render_guard.complexity_problem`) is shown escaped instead of rendered,
+    so that no input can make a render slow. Never raises for any string input.
+    """
+    if complexity_problem(text, limits) is not None:
+        return Markup(fallback_html(text, inline=inline))
+    converter = _inline_converter() if inline else _block_converter()
+    html = converter.convert(text)
+    cleaned = sanitize_html(html, inline=inline, link_resolver=link_resolver)
+    return Markup(cleaned.strip() if inline else cleaned)

@@ -1,0 +1,153 @@
+"""Quiz pages: the quiz's page, an attempt (no JavaScript needed), its result, the report."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+
+from app.content.models import Item
+from app.core.authz import require
+from app.extensions import db
+from app.learning import queries as learning_queries
+from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
+from app.quizzes import grading, report, services
+from app.quizzes.models import QuizAttempt
+
+bp = Blueprint("quizzes", __name__)
+
+
+def quiz_view(*, course, item, translation, outline, lang):
+    summary = services.summary(current_user, item, translation)
+    return render_template("quizzes/quiz.html", course=course, item=item, translation=translation,
+                           outline=outline, lang=lang, summary=summary, form=FlaskForm(),
+                           settings=services.quiz_of(translation).settings, quiz=services.quiz_of(translation))
+
+
+ITEM_VIEWS["quiz"] = quiz_view
+
+
+@bp.post("/courses/<slug>/<item_slug>/attempts")
+@login_required
+def start(slug: str, item_slug: str):
+    course = load_course(slug)
+    item = load_item(course, item_slug)
+    translation = learning_queries.translation_for(item, current_lang())
+    try:
+        attempt = services.start_attempt(current_user, item, translation)
+        db.session.commit()
+    except services.NoAttemptsLeft:
+        flash(_("You have used all the attempts this quiz allows."), "error")
+        return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
+    except IntegrityError:  # a simultaneous start made the same attempt: use that one
+        db.session.rollback()
+        attempt = next(a for a in services.attempts_of(current_user, item) if not a.is_finished)
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+def _load_attempt(attempt_id: int):
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    require(current_user, "attempt.view", attempt, hide=True)
+    item = db.session.get(Item, attempt.item_id)
+    translation = learning_queries.translation_for(item, attempt.lang)
+    return attempt, item, translation
+
+
+def answers_from_form(quiz, form) -> dict:
+    """The form's values per question: a list, or for matching a dict prompt -> [token]."""
+    answers: dict = {}
+    for question in quiz.questions:
+        if question.type == "matching":
+            prefix = f"q.{question.id}."
+            answers[question.id] = {key[len(prefix):]: [value] for key, value in form.items()
+                                    if key.startswith(prefix) and value}
+        elif question.type != "description":
+            answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()]
+    return answers
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt, item, translation = _load_attempt(attempt_id)
+    if services.close_if_overdue(attempt, translation):
+        db.session.commit()
+    if attempt.is_finished:
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    quiz = services.quiz_of(translation)
+    layout = grading.attempt_layout(quiz, attempt.seed)
+    return render_template("quizzes/attempt.html", attempt=attempt, item=item, translation=translation,
+                           questions=grading.public_questions(quiz, layout), answers=attempt.answers,
+                           form=FlaskForm())
+
+
+def _sequence() -> int:
+    try:
+        return int(request.form.get("sequence", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.post("/attempts/<int:attempt_id>")
+@login_required
+def save_or_submit(attempt_id: int):
+    attempt, item, translation = _load_attempt(attempt_id)
+    quiz = services.quiz_of(translation)
+    answers = answers_from_form(quiz, request.form)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        if request.form.get("action") == "submit":
+            services.finish_attempt(current_user, attempt, translation, answers, _sequence())
+        else:
+            services.save_answers(current_user, attempt, answers, _sequence())
+        db.session.commit()
+    except services.StaleForm:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(error="stale", sequence=attempt.sequence), 409
+        if attempt.is_finished:
+            return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+        message = _("These answers come from an older copy of the page (the back button or another tab). "
+                    "Your newer answers are kept; check them below.")
+        layout = grading.attempt_layout(quiz, attempt.seed)
+        return render_template("quizzes/attempt.html", attempt=attempt, item=item, translation=translation,
+                               questions=grading.public_questions(quiz, layout), answers=attempt.answers,
+                               form=FlaskForm(), error=message), 409
+    if wants_json:
+        return jsonify(saved=True, sequence=attempt.sequence)
+    if attempt.is_finished:
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    flash(_("Your answers are saved."), "success")
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt, item, translation = _load_attempt(attempt_id)
+    if not attempt.is_finished:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    quiz = services.quiz_of(translation)
+    attempts = services.attempts_of(current_user, item)
+    summary = services.summary(current_user, item, translation)
+    visible = grading.feedback_visible(quiz.settings, summary.passed, len(attempts))
+    layout = grading.attempt_layout(quiz, attempt.seed)
+    graded = grading.grade_attempt(quiz, grading.parse_answers(quiz, layout, attempt.answers))
+    return render_template("quizzes/result.html", attempt=attempt, item=item, translation=translation,
+                           quiz=quiz, results={r.question_id: r for r in graded.per_question},
+                           visible=visible, summary=summary, form=FlaskForm(),
+                           correct=report.correct_answers_html(quiz) if visible else {})
+
+
+@bp.get("/courses/<slug>/<item_slug>/report")
+@login_required
+def quiz_report(slug: str, item_slug: str):
+    course = load_course(slug)
+    item = load_item(course, item_slug)
+    require(current_user, "quiz.report", item)
+    translation = learning_queries.translation_for(item, current_lang())
+    return render_template("quizzes/report.html", course=course, item=item, translation=translation,
+                           report=report.quiz_report(item, services.quiz_of(translation)))
