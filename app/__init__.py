@@ -38,6 +38,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'nergi.db'}"
     app.config.setdefault("UPLOAD_FOLDER", str(instance / "uploads"))
     app.config.setdefault("SIGNING_KEY_PATH", str(instance / "signing-key.pem"))
+    app.config.setdefault("CERTIFICATE_CACHE", str(instance / "certificates"))
     secure = app.config["BASE_URL"].startswith("https://")
     # A __Host- cookie is bound to this exact host and path, and needs Secure.
     for key, value in {"SESSION_COOKIE_SECURE": secure, "REMEMBER_COOKIE_SECURE": secure,
@@ -77,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.routes import bp as core_bp
     from app.assignments.admin import bp as mentoring_bp
     from app.assignments.routes import bp as assignments_bp
+    from app.certificates.routes import bp as certificates_bp
     from app.learning.routes import bp as learning_bp
     from app.quizzes.routes import bp as quizzes_bp
 
@@ -86,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(assignments_bp)
     app.register_blueprint(mentoring_bp)
     app.register_blueprint(quizzes_bp)
+    app.register_blueprint(certificates_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -101,6 +104,7 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from app.assignments.cli import assignments_cli
+    from app.certificates.cli import certificates_cli
     from app.content.cli import courses_cli
     from app.auth.cli import users_cli
     from app.core.cli import demo_command
@@ -111,3 +115,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(assignments_cli)
     app.cli.add_command(courses_cli)
+    app.cli.add_command(certificates_cli)

@@ -50,6 +50,10 @@ class Defaults:
 
     REDIS_URL: str | None = None
 
+    # Printed on certificates.
+    CERTIFICATE_SIGNATORY_NAME = "Programme Coordinator"
+    CERTIFICATE_SIGNATORY_TITLE = "Civil Society Development Project"
+
     # Accounts and sessions.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
     PASSWORD_RESET_MINUTES = 60
@@ -102,6 +106,9 @@ _ENV_SETTINGS: dict[str, type] = {
     "REDIS_URL": str,
     "COURSES_DIR": str,
     "UPLOAD_FOLDER": str,
+    "CERTIFICATE_SIGNATORY_NAME": str,
+    "CERTIFICATE_SIGNATORY_TITLE": str,
+    "SIGNING_KEY_PATH": str,
     "SESSION_IDLE_MINUTES": int,
     "SESSION_MAX_HOURS": int,
     "MAX_CONTENT_LENGTH": int,

@@ -6,3 +6,4 @@ from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTransla
 from app.assignments.models import (Attachment, CommentBankEntry, MentorLink, MentorPreference,  # noqa: F401
                                     Notice, Review, Revision, Submission)
 from app.quizzes.models import QuizAttempt  # noqa: F401
+from app.certificates.models import Certificate  # noqa: F401

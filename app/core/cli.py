@@ -39,5 +39,32 @@ def demo_command(if_empty: bool) -> None:
                                  is_admin=is_admin, municipality="Marneuli",
                                  organisation=f"Demo {role}")
             created += 1
+    db.session.flush()
+    linked = _link_demo_mentors()
     db.session.commit()
     click.echo(f"demo accounts: {created} created; password for all: {DEMO_PASSWORD}")
+    if linked:
+        click.echo(f"mentor links: {linked} created")
+
+
+# Who mentors whom in the demo (README says the same).
+DEMO_MENTORING = {
+    "mentor1@example.org": ("learner1@example.org", "learner2@example.org"),
+    "mentor2@example.org": ("learner3@example.org", "learner4@example.org"),
+}
+
+
+def _link_demo_mentors() -> int:
+    from app.assignments.models import MentorLink
+
+    count = 0
+    for mentor_email, learners in DEMO_MENTORING.items():
+        mentor = User.by_email(mentor_email)
+        for learner_email in learners:
+            learner = User.by_email(learner_email)
+            exists = db.session.scalar(select(MentorLink.id).where(
+                MentorLink.mentor_id == mentor.id, MentorLink.learner_id == learner.id))
+            if exists is None:
+                db.session.add(MentorLink(mentor_id=mentor.id, learner_id=learner.id))
+                count += 1
+    return count

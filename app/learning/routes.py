@@ -59,9 +59,14 @@ def catalogue():
 @bp.get("/courses/<slug>")
 @login_required
 def course(slug: str):
+    from app.certificates.completion import completion_status
+    from app.certificates.services import active_certificate
+
     course = load_course(slug)
     outline = queries.course_outline(current_user, course, current_lang())
-    return render_template("learning/course.html", outline=outline, lang=current_lang(), form=FlaskForm())
+    return render_template("learning/course.html", outline=outline, lang=current_lang(), form=FlaskForm(),
+                           completion=completion_status(current_user.id, course),
+                           certificate=active_certificate(current_user.id, course.id))
 
 
 @bp.post("/courses/<slug>/enrol")

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.content.models import LESSON, Course, Enrolment, Item, Progress
 from app.core.authz import AccessDenied, policy, require
 from app.extensions import db
+
+
+# Called with (user, item) after each new completion, in the same transaction; the
+# certificates feature registers the one that issues a certificate when the course is done.
+COMPLETION_HOOKS: list = []
 
 
 class NotALesson(Exception):
@@ -38,10 +44,8 @@ def enrol(user, course: Course) -> Enrolment:
     if existing is not None:
         return existing
     require(user, "course.enrol", course, hide=True)
-    enrolment = Enrolment(user_id=user.id, course_id=course.id)
-    db.session.add(enrolment)
-    db.session.flush()
-    return enrolment
+    return _insert_once(Enrolment(user_id=user.id, course_id=course.id),
+                        select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id))
 
 
 def record_completion(user, item: Item) -> Progress:
@@ -50,10 +54,24 @@ def record_completion(user, item: Item) -> Progress:
         select(Progress).where(Progress.user_id == user.id, Progress.item_id == item.id))
     if existing is not None:
         return existing
-    progress = Progress(user_id=user.id, item_id=item.id)
-    db.session.add(progress)
-    db.session.flush()
+    progress = _insert_once(Progress(user_id=user.id, item_id=item.id),
+                            select(Progress).where(Progress.user_id == user.id, Progress.item_id == item.id))
+    for hook in COMPLETION_HOOKS:
+        hook(user, item)
     return progress
+
+
+def _insert_once(row, existing_query):
+    """Insert a row guarded by a unique constraint; if a concurrent request inserted it first,
+    return theirs instead of failing the whole transaction (a savepoint keeps the rest)."""
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.add(row)
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        return db.session.scalar(existing_query)
+    return row
 
 
 def mark_lesson_done(user, item: Item) -> Progress:

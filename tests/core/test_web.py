@@ -13,7 +13,8 @@ from app.config import ConfigError, check_config
 from app.extensions import db
 from tests.support.factories import PASSWORD
 
-PUBLIC_GET = {"/login", "/forgot", "/healthz"}
+PUBLIC_GET = {"/login", "/forgot", "/healthz", "/verify", "/verify/<code>", "/.well-known/jwks.json",
+              "/issuer", "/certificates/status-list"}
 
 
 def test_every_html_page_has_security_headers(client, factories, auth):
@@ -190,7 +191,7 @@ def test_request_size_is_limited(make_app):
 
 def test_demo_command_loads_accounts_once(runner, app):
     result = runner.invoke(args=["demo", "--if-empty"])
-    assert "8 created" in result.output
+    assert "8 created" in result.output and "mentor links: 4 created" in result.output
     result = runner.invoke(args=["demo", "--if-empty"])
     assert "demo data not loaded" in result.output
     client = app.test_client()

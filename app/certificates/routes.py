@@ -1,0 +1,114 @@
+"""Certificate pages: the learner's own, downloads, public verification, keys and status."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from app.certificates import codes, credential, services
+from app.certificates.models import Certificate
+from app.core.authz import can, require
+from app.extensions import db, limiter
+
+bp = Blueprint("certificates", __name__)
+
+
+def _own_certificate(code: str) -> Certificate:
+    certificate = services.find_by_code(code)
+    if certificate is None:
+        abort(404)
+    require(current_user, "certificate.view", certificate, hide=True)
+    return certificate
+
+
+@bp.get("/certificates")
+@login_required
+def mine():
+    rows = db.session.scalars(select(Certificate).where(Certificate.user_id == current_user.id)
+                              .order_by(Certificate.issued_at.desc())).all()
+    return render_template("certificates/mine.html", certificates=rows, format_code=codes.format_code)
+
+
+@bp.get("/certificates/<code>")
+@login_required
+def show(code: str):
+    certificate = _own_certificate(code)
+    return render_template("certificates/show.html", certificate=certificate, format_code=codes.format_code,
+                           verify_url=services.verify_url(certificate.code), form=FlaskForm(),
+                           may_manage=can(current_user, "certificate.manage", certificate))
+
+
+@bp.get("/certificates/<code>/certificate-<lang>.pdf")
+@login_required
+def download_pdf(code: str, lang: str):
+    certificate = _own_certificate(code)
+    data = services.certificate_pdf(certificate, lang)
+    filename = f"nergi-certificate-{certificate.course.slug}-{lang}.pdf"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "private, no-store"})
+
+
+@bp.get("/certificates/<code>/credential.jwt")
+@login_required
+def download_credential(code: str):
+    certificate = _own_certificate(code)
+    filename = f"nergi-credential-{certificate.course.slug}.jwt"
+    return Response(certificate.credential_jwt, mimetype="application/vc+jwt", headers={
+        "Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "private, no-store"})
+
+
+@bp.post("/certificates/<code>/revoke")
+@login_required
+def revoke(code: str):
+    certificate = services.find_by_code(code)
+    if certificate is None:
+        abort(404)
+    services.revoke(current_user, certificate, request.form.get("reason", "").strip())
+    db.session.commit()
+    flash(_("The certificate is revoked."), "success")
+    return redirect(url_for("certificates.verify", code=codes.format_code(certificate.code)))
+
+
+@bp.get("/verify")
+@limiter.limit("30 per minute")
+def verify_form():
+    typed = request.args.get("code", "").strip()
+    if typed:
+        if codes.is_valid_code(typed):
+            return redirect(url_for("certificates.verify", code=codes.format_code(codes.normalise_code(typed))))
+        return render_template("certificates/verify_form.html", typed=typed,
+                               error=_("This is not a valid certificate code. Check it and try again.")), 400
+    return render_template("certificates/verify_form.html", typed="", error=None)
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("30 per minute")
+def verify(code: str):
+    certificate = services.find_by_code(code)
+    if certificate is None:
+        return render_template("certificates/verify.html", certificate=None, code=code), 404
+    return render_template("certificates/verify.html", certificate=certificate, code=code,
+                           format_code=codes.format_code,
+                           course_title=certificate.course.title(certificate.lang),
+                           issuer=services.current_app.config["PROGRAMME_NAME"])
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    response = jsonify(services.public_jwks())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/issuer")
+def issuer():
+    return jsonify(credential.issuer_profile(id=services.issuer_id(), name=services.current_app.config["PROGRAMME_NAME"],
+                                             url=services.base_url()))
+
+
+@bp.get("/certificates/status-list")
+def status_list():
+    return Response(services.signed_status_list(), mimetype="application/vc+jwt",
+                    headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,221 @@
+"""Issuing, revoking and checking certificates; signing keys; the status list.
+
+Issuing runs inside the transaction of the event that completes the course (a lesson marked
+done, a quiz passed, an assignment approved), in a savepoint: if a concurrent event issued
+the certificate first, the unique index refuses the second and the event itself still
+commits.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.certificates import codes, credential, keys, offline, pdf, status
+from app.certificates.completion import completion_status
+from app.certificates.models import Certificate
+from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
+from app.core import audit
+from app.core.authz import policy, require
+from app.database import utcnow
+from app.extensions import db
+from app.learning import services as learning_services
+from app.notify.services import queue_email, register_template
+
+register_template("certificate_issued", _l("Your certificate is ready"))
+
+PDF_LABELS = {
+    "heading": _l("Certificate of completion"),
+    "presented_to": _l("This certifies that"),
+    "completed": _l("has completed the course"),
+    "date": _l("Date"),
+    "code": _l("Certificate code"),
+    "verify": _l("Check this certificate at"),
+}
+
+
+class CertificateError(Exception):
+    """The certificate cannot be issued or changed; str(error) says why."""
+
+
+@policy("certificate.view")
+def _may_view(user, certificate: Certificate) -> bool:
+    return certificate.user_id == user.id
+
+
+@policy("certificate.manage")
+def _may_manage(user, target) -> bool:
+    return False  # site admins only
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def verify_url(code: str) -> str:
+    return f"{base_url()}/verify/{codes.format_code(code)}"
+
+
+def issuer_id() -> str:
+    return f"{base_url()}/issuer"
+
+
+def status_list_url() -> str:
+    return f"{base_url()}/certificates/status-list"
+
+
+def signing_key():
+    return keys.load_or_create_signing_key(Path(current_app.config["SIGNING_KEY_PATH"]))
+
+
+def public_jwks() -> dict:
+    return keys.jwks(signing_key())
+
+
+def _principles(course: Course) -> list[str]:
+    """The working principles that the course's assignment rubrics assess."""
+    rows = db.session.scalars(
+        select(ItemTranslation.data).join(Item, Item.id == ItemTranslation.item_id)
+        .where(Item.course_id == course.id, Item.kind == ASSIGNMENT, Item.retired_at.is_(None),
+               ItemTranslation.lang == "en"))
+    found: list[str] = []
+    for data in rows:
+        for criterion in (data or {}).get("rubric") or []:
+            principle = criterion.get("principle") if isinstance(criterion, dict) else None
+            if principle and principle not in found:
+                found.append(principle)
+    return found
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html or "").strip()
+
+
+def issue_certificate(user, course: Course, *, cohort_id: int | None = None, actor=None) -> Certificate:
+    """Issue the user's certificate for the course (or return the active one).
+
+    Does not check the completion rule: the caller does (see maybe_issue_certificate).
+    Raises CertificateError when a name cannot be printed.
+    """
+    existing = active_certificate(user.id, course.id)
+    if existing is not None:
+        return existing
+    now = utcnow()
+    code = codes.new_code()
+    salt = secrets.token_hex(16)
+    index = status.new_status_index()
+    while db.session.scalar(select(Certificate.id).where(Certificate.status_index == index)) is not None:
+        index = status.new_status_index()
+    key = signing_key()
+    name = user.name or user.email
+    vc = credential.build_credential(
+        code=code, verify_url=verify_url(code),
+        issuer={"id": issuer_id(), "name": current_app.config["PROGRAMME_NAME"], "url": base_url()},
+        learner_name=name, email=user.email, salt=salt,
+        course={"slug": course.slug, "title": course.title("en"), "url": f"{base_url()}/courses/{course.slug}",
+                "description": _plain(course.summary("en")) or course.title("en"),
+                "criteria": "Complete the required lessons, pass the required quizzes and have the "
+                            "required assignments approved by a mentor."},
+        principles=_principles(course), issued_at=now, status_list_url=status_list_url(), status_index=index)
+    certificate = Certificate(
+        code=code, user_id=user.id, course_id=course.id, cohort_id=cohort_id, lang=user.locale or "en",
+        learner_name=name, issued_at=now, status_index=index, salt=salt,
+        credential_jwt=credential.sign_credential(vc, key),
+        offline_token=offline.make_offline_token(code=code, learner_name=name, course=course.slug,
+                                                 issued_on=now.date(), issuer_id=issuer_id(), key=key))
+    savepoint = db.session.begin_nested()
+    try:
+        db.session.add(certificate)
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()  # a concurrent completion issued it first
+        return active_certificate(user.id, course.id)
+    audit.record("certificate_issue", actor=actor or user, target=f"Certificate:{certificate.id}",
+                 course=course.slug)
+    queue_email(user.email, "certificate_issued", user.locale, name=name, course=course.title(user.locale),
+                link=f"{base_url()}/certificates/{codes.format_code(code)}")
+    return certificate
+
+
+def maybe_issue_certificate(user, course: Course) -> Certificate | None:
+    """Issue the certificate when the completion rule now holds (called after each completion)."""
+    if active_certificate(user.id, course.id) is not None:
+        return None
+    if not completion_status(user.id, course).complete:
+        return None
+    return issue_certificate(user, course)
+
+
+learning_services.COMPLETION_HOOKS.append(lambda user, item: maybe_issue_certificate(user, item.course))
+
+
+def active_certificate(user_id: int, course_id: int) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(
+        Certificate.user_id == user_id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None)))
+
+
+def find_by_code(text: str) -> Certificate | None:
+    """The certificate with this code, typed in any case, with or without hyphens."""
+    if not codes.is_valid_code(text or ""):
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == codes.normalise_code(text)))
+
+
+def revoke(actor, certificate: Certificate, reason: str = "") -> None:
+    """Revoke the certificate: its page says so and its credential's status bit is set."""
+    require(actor, "certificate.manage", certificate)
+    if certificate.revoked_at is None:
+        certificate.revoked_at = utcnow()
+        certificate.revoked_reason = reason[:200]
+        audit.record("certificate_revoke", actor=actor, target=f"Certificate:{certificate.id}", reason=reason)
+
+
+def reissue(actor, certificate: Certificate) -> Certificate:
+    """Revoke the certificate and issue a new one (new code) for the same learner and course,
+    for example after a correction of the learner's name."""
+    require(actor, "certificate.manage", certificate)
+    revoke(actor, certificate, "reissued")
+    db.session.flush()
+    return issue_certificate(certificate.user, certificate.course, cohort_id=certificate.cohort_id, actor=actor)
+
+
+def signed_status_list() -> str:
+    """The Bitstring Status List credential of all revocations, signed (a VC-JWT)."""
+    revoked = db.session.scalars(select(Certificate.status_index).where(Certificate.revoked_at.is_not(None)))
+    unsigned = status.build_status_list_credential(list_url=status_list_url(), issuer_id=issuer_id(),
+                                                   revoked=list(revoked), valid_from=utcnow())
+    return credential.sign_credential(unsigned, signing_key())
+
+
+def certificate_pdf(certificate: Certificate, lang: str) -> bytes:
+    """The PDF in the given language (cached on disk by the content of its inputs)."""
+    course = certificate.course
+    lang = lang if lang in (course.languages or ["en"]) else "en"
+    with force_locale(lang):
+        labels = {key: str(label) for key, label in PDF_LABELS.items()}
+    arguments = dict(
+        learner_name=certificate.learner_name, course_title=course.title(lang),
+        issued_on=certificate.issued_at.date() if certificate.issued_at else date.today(), locale=lang,
+        programme=current_app.config["PROGRAMME_NAME"],
+        signatory_name=current_app.config["CERTIFICATE_SIGNATORY_NAME"],
+        signatory_title=current_app.config["CERTIFICATE_SIGNATORY_TITLE"],
+        code=codes.format_code(certificate.code),
+        verify_url=offline.qr_content(verify_url(certificate.code), certificate.offline_token),
+        labels=labels)
+    folder = Path(current_app.config["CERTIFICATE_CACHE"])
+    cached = folder / f"{pdf.cache_key(**arguments)}.pdf"
+    if cached.is_file():
+        return cached.read_bytes()
+    data = pdf.render_certificate_pdf(**arguments)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = cached.with_suffix(f".{secrets.token_hex(4)}.part")
+    temporary.write_bytes(data)
+    temporary.replace(cached)
+    return data
