@@ -107,12 +107,14 @@ def _register_commands(app: Flask) -> None:
     from app.certificates.cli import certificates_cli
     from app.content.cli import courses_cli
     from app.auth.cli import users_cli
+    from app.core.backup import backup_command
     from app.core.cli import demo_command
     from app.notify.cli import outbox_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(backup_command)
     app.cli.add_command(assignments_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(certificates_cli)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from markupsafe import escape
 from sqlalchemy import select
 
 from app.extensions import db
@@ -38,7 +39,7 @@ def quiz_report(item, quiz: Quiz) -> QuizReport:
     """Statistics over all finished attempts of the item (one query)."""
     attempts = db.session.scalars(select(QuizAttempt).where(
         QuizAttempt.item_id == item.id, QuizAttempt.state == FINISHED)).all()
-    option_text = {q.id: {o.id: o.text_html or o.text_md for o in q.options} for q in quiz.questions}
+    option_text = {q.id: {o.id: o.text_html or str(escape(o.text_md)) for o in q.options} for q in quiz.questions}
     stats = {q.id: QuestionStats(q.id, q.text_html) for q in quiz.questions if q.type != "description"}
     for attempt in attempts:
         for question_id, outcome in (attempt.results or {}).items():
@@ -67,9 +68,9 @@ def correct_answers_html(quiz: Quiz) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for question in quiz.questions:
         if question.type == "matching":
-            out[question.id] = [f"{p.text_html} → {p.match_html or p.match_md}"
+            out[question.id] = [f"{p.text_html or escape(p.text_md)} → {p.match_html or escape(p.match_md)}"
                                 for p in Matching.prompts(question)]
         elif question.type in ("single", "multiple", "true-false", "short", "numerical"):
-            out[question.id] = [o.text_html or o.text_md for o in question.options
+            out[question.id] = [o.text_html or str(escape(o.text_md)) for o in question.options
                                 if o.weight > 0 and not o.is_catch_all]
     return out
