@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
@@ -158,7 +158,7 @@ class Review(db.Model):
     revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id", ondelete="CASCADE"), index=True)
     mentor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # criterion id -> points
-    total: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0)
     feedback: Mapped[str] = mapped_column(Text, default="")  # Markdown source
     decision: Mapped[str] = mapped_column(String(20))
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))

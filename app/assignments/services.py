@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -46,12 +47,12 @@ class AssignmentOptions:
     types: list[str]
     max_count: int
     max_mb: float
-    pass_points: int | None
+    pass_points: float | None
     suggested_words: int | None
 
     @property
-    def max_points(self) -> int:
-        return sum(max(level["points"] for level in criterion["levels"]) for criterion in self.rubric)
+    def max_points(self) -> float:
+        return sum(max(float(level["points"]) for level in criterion["levels"]) for criterion in self.rubric)
 
 
 def options_for(translation: ItemTranslation) -> AssignmentOptions:
@@ -216,13 +217,12 @@ def claim(mentor, submission: Submission) -> None:
     audit.record("submission_claim", actor=mentor, target=f"Submission:{submission.id}")
 
 
-def _check_scores(options: AssignmentOptions, scores: dict[str, Any]) -> dict[str, int]:
-    checked: dict[str, int] = {}
+def _check_scores(options: AssignmentOptions, scores: dict[str, Any]) -> dict[str, float]:
+    checked: dict[str, float] = {}
     for criterion in options.rubric:
-        raw = scores.get(criterion["id"])
-        allowed = {int(level["points"]) for level in criterion["levels"]}
+        allowed = {float(level["points"]) for level in criterion["levels"]}
         try:
-            points = int(raw)
+            points = float(scores.get(criterion["id"]))
         except (TypeError, ValueError):
             raise InvalidReview(str(_l("Choose a level for every criterion."))) from None
         if points not in allowed:
@@ -251,9 +251,9 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
         raise InvalidReview(str(_l("Choose whether to approve or to ask for changes.")))
     checked = _check_scores(options, scores)
     total = sum(checked.values())
-    if decision == APPROVE and options.pass_points is not None and total < int(options.pass_points):
-        raise InvalidReview(str(_l("The score is below the %(n)d points needed to approve. Ask for changes instead.",
-                                   n=int(options.pass_points))))
+    if decision == APPROVE and options.pass_points is not None and total < float(options.pass_points):
+        raise InvalidReview(str(_l("The score is below the %(n)s points needed to approve. Ask for changes instead.",
+                                   n=format_decimal(float(options.pass_points)))))
     review = Review(revision_id=revision.id, mentor_id=mentor.id, scores=checked, total=total,
                     feedback=feedback or "", decision=decision)
     db.session.add(review)

@@ -132,7 +132,7 @@ def upgrade():
     sa.Column('revision_id', sa.Integer(), nullable=False),
     sa.Column('mentor_id', sa.Integer(), nullable=True),
     sa.Column('scores', sa.JSON(), nullable=False),
-    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Float(), nullable=False),
     sa.Column('feedback', sa.Text(), nullable=False),
     sa.Column('decision', sa.String(length=20), nullable=False),
     sa.Column('corrects_id', sa.Integer(), nullable=True),
