@@ -208,3 +208,38 @@ def test_users_create_command(runner, app):
     result = runner.invoke(args=["users", "create", "--email", "x@example.org", "--password", "short"])
     assert result.exit_code != 0 and "at least 8" in result.output
     assert PASSWORD  # the factories' password is not the demo one
+
+
+def test_refusals_are_audited(client, factories, auth, app):
+    from app.core.models import AuditEvent
+
+    user = factories.make_user()
+    auth.login_as(user)
+    assert client.get("/admin/users").status_code == 403
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "authz_fail"))
+        assert event.actor_id == user.id and event.detail == {"attempted": "admin.users"}
+
+
+def test_rate_limit_counters_live_in_redis_when_configured(make_app, factories):
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        if __import__("os").environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    app = make_app(REDIS_URL=url)
+    user = factories.make_user()
+    client = app.test_client()
+    for _ in range(5):
+        client.post("/login", data={"email": user.email, "password": "wrong password"})
+    assert any(b"account:" + user.email.encode() in key for key in connection.keys("*"))
+    # A second app (another worker) shares the counters and refuses the sixth attempt.
+    other = make_app(REDIS_URL=url).test_client()
+    assert other.post("/login", data={"email": user.email, "password": "correct horse battery"}).status_code == 429
+    connection.flushdb()
