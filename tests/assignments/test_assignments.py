@@ -407,3 +407,28 @@ def test_admin_manages_mentor_links(client, app, auth, factories):
     auth.logout()
     auth.login_as(mentor)
     assert client.get("/admin/mentoring").status_code == 403
+
+
+def test_notices_badge_and_daily_digest(client, app, auth, setup, runner, smtp_server):
+    course, learner, mentor = setup
+    auth.login_as(mentor)
+    client.post("/review/preferences", data={"daily_digest": "y"})
+    auth.logout()
+    auth.login_as(learner)
+    submit(client, app, course)
+    auth.logout()
+    with app.app_context():
+        deliver_due()
+    assert not [m for m in smtp_server.messages if m["To"] == mentor.email]  # digest, not one e-mail each
+    auth.login_as(mentor)
+    home = client.get("/").get_data(as_text=True)
+    assert 'class="badge"' in home and ">1<" in home
+    assert "submitted work for review" in client.get("/notices").get_data(as_text=True)
+    client.post("/notices/read")
+    assert 'class="badge"' not in client.get("/").get_data(as_text=True)
+    assert "digests queued: 1" in runner.invoke(args=["assignments", "digest"]).output
+    assert "digests queued: 0" in runner.invoke(args=["assignments", "digest"]).output
+    with app.app_context():
+        deliver_due()
+    digest = [m for m in smtp_server.wait_for(1) if m["To"] == mentor.email]
+    assert digest and "/review" in text_body(digest[0])
