@@ -80,6 +80,13 @@ class Defaults:
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    # Pages travel gzip-compressed (weak connections); uploads and PDFs are sent as they are.
+    COMPRESS_ALGORITHM = ["gzip"]
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "application/json",
+                          "application/javascript", "text/javascript", "image/svg+xml"]
+    COMPRESS_MIN_SIZE = 500
+    # Static files carry a content hash in their URL (see static_url), so they may be cached long.
+    SEND_FILE_MAX_AGE_DEFAULT = 31536000
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     LANGUAGES = LANGUAGES

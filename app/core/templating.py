@@ -1,7 +1,10 @@
 """What every template may use: languages, programme texts, formatting helpers."""
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+import hashlib
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, url_for
 from markupsafe import Markup
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
@@ -9,6 +12,17 @@ from app.config import LANGUAGE_NAMES
 
 
 def register_template_helpers(app: Flask) -> None:
+    digests: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        """The static file's URL with a hash of its content, so it can be cached for a year."""
+        if filename not in digests:
+            path = Path(app.static_folder) / filename
+            digests[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return url_for("static", filename=filename, v=digests[filename])
+
+    app.jinja_env.globals["static_url"] = static_url
+
     @app.context_processor
     def inject_globals():
         return {

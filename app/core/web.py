@@ -82,7 +82,25 @@ def _security_headers(response):
     return response
 
 
+def _materialise_static_text(response):
+    """Read small passthrough text files (CSS, JS) into memory and close them, so that the
+    compression step, which runs next, neither streams nor leaks the open file."""
+    if (response.direct_passthrough and response.status_code == 200
+            and response.mimetype in current_app.config.get("COMPRESS_MIMETYPES", ())
+            and (response.content_length or 0) < 512 * 1024):
+        data = b"".join(response.response)
+        close = getattr(response.response, "close", None)
+        if close:
+            close()
+        response.direct_passthrough = False
+        response.set_data(data)
+    return response
+
+
 def register_request_hooks(app: Flask) -> None:
+    """Register per-request hooks. Call after the extensions: after_request hooks run in reverse
+    order, so these run before Flask-Compress's."""
     app.before_request(_assign_request_id)
     app.before_request(_age_session)
     app.after_request(_security_headers)
+    app.after_request(_materialise_static_text)

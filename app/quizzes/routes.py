@@ -56,17 +56,44 @@ def _load_attempt(attempt_id: int):
     return attempt, item, translation
 
 
-def answers_from_form(quiz, form) -> dict:
-    """The form's values per question: a list, or for matching a dict prompt -> [token]."""
+CHOICE_TYPES = ("single", "multiple", "true-false")
+
+
+def option_tokens(layout, question_id: str) -> dict[str, str]:
+    """Per-attempt names of a question's options (o1, o2, … in the order shown): the page never
+    carries the authored option ids, whose order could hint at the right answer."""
+    return {f"o{n}": option_id for n, option_id in enumerate(layout.option_orders.get(question_id, []), 1)}
+
+
+def answers_from_form(quiz, layout, form) -> dict:
+    """The form's values per question as option ids: a list, or for matching a dict prompt -> [token]."""
     answers: dict = {}
     for question in quiz.questions:
         if question.type == "matching":
             prefix = f"q.{question.id}."
             answers[question.id] = {key[len(prefix):]: [value] for key, value in form.items()
                                     if key.startswith(prefix) and value}
+        elif question.type in CHOICE_TYPES:
+            tokens = option_tokens(layout, question.id)
+            answers[question.id] = [tokens[v] for v in form.getlist(f"q.{question.id}") if v in tokens]
         elif question.type != "description":
             answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()]
     return answers
+
+
+def attempt_page(attempt, item, translation, quiz, *, error=None, status=200):
+    """The questions as the learner sees them, with their saved answers filled in."""
+    layout = grading.attempt_layout(quiz, attempt.seed)
+    questions = grading.public_questions(quiz, layout)
+    shown = dict(attempt.answers or {})
+    for view in questions:
+        if view["type"] in CHOICE_TYPES:
+            to_token = {option_id: token for token, option_id in option_tokens(layout, view["id"]).items()}
+            for option in view["options"]:
+                option["id"] = to_token[option["id"]]
+            shown[view["id"]] = [to_token[i] for i in shown.get(view["id"], []) if i in to_token]
+    return render_template("quizzes/attempt.html", attempt=attempt, item=item, translation=translation,
+                           questions=questions, answers=shown, form=FlaskForm(), error=error), status
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -77,11 +104,7 @@ def attempt(attempt_id: int):
         db.session.commit()
     if attempt.is_finished:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
-    quiz = services.quiz_of(translation)
-    layout = grading.attempt_layout(quiz, attempt.seed)
-    return render_template("quizzes/attempt.html", attempt=attempt, item=item, translation=translation,
-                           questions=grading.public_questions(quiz, layout), answers=attempt.answers,
-                           form=FlaskForm())
+    return attempt_page(attempt, item, translation, services.quiz_of(translation))
 
 
 def _sequence() -> int:
@@ -96,7 +119,7 @@ def _sequence() -> int:
 def save_or_submit(attempt_id: int):
     attempt, item, translation = _load_attempt(attempt_id)
     quiz = services.quiz_of(translation)
-    answers = answers_from_form(quiz, request.form)
+    answers = answers_from_form(quiz, grading.attempt_layout(quiz, attempt.seed), request.form)
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
         if request.form.get("action") == "submit":
@@ -112,10 +135,7 @@ def save_or_submit(attempt_id: int):
             return redirect(url_for("quizzes.result", attempt_id=attempt.id))
         message = _("These answers come from an older copy of the page (the back button or another tab). "
                     "Your newer answers are kept; check them below.")
-        layout = grading.attempt_layout(quiz, attempt.seed)
-        return render_template("quizzes/attempt.html", attempt=attempt, item=item, translation=translation,
-                               questions=grading.public_questions(quiz, layout), answers=attempt.answers,
-                               form=FlaskForm(), error=message), 409
+        return attempt_page(attempt, item, translation, quiz, error=message, status=409)
     if wants_json:
         return jsonify(saved=True, sequence=attempt.sequence)
     if attempt.is_finished:

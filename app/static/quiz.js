@@ -3,22 +3,39 @@
   "use strict";
   var form = document.querySelector("form[data-autosave]");
   if (!form || !window.fetch || !window.FormData) { return; }
+  // The buttons are named "action", which shadows form.action: read the attribute.
+  var url = form.getAttribute("action");
+  var sequence = form.querySelector("input[name=sequence]");
   var status = form.querySelector("[data-save-status]");
   var timer = null;
+  var inflight = null;
+
   function save() {
+    if (inflight) { return inflight; }
     var data = new FormData(form);
     data.set("action", "save");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin",
-                         headers: { "Accept": "application/json" } })
+    inflight = fetch(url, { method: "POST", body: data, credentials: "same-origin",
+                            headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json().then(function (body) { return [r.status, body]; }); })
       .then(function (result) {
-        if (result[0] === 200) {
-          form.querySelector("input[name=sequence]").value = result[1].sequence;
-          if (status) { status.textContent = status.getAttribute("data-saved") || "✓"; }
-        }
+        if (result[1] && typeof result[1].sequence === "number") { sequence.value = result[1].sequence; }
+        if (result[0] === 200 && status) { status.textContent = "✓"; }
       })
-      .catch(function () { /* offline: the buttons still work */ });
+      .catch(function () { /* offline: the buttons still work */ })
+      .then(function () { inflight = null; });
+    return inflight;
   }
+
   form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(save, 800); });
+  // Handing in while a save is on its way would carry an old sequence number: wait for it.
+  form.addEventListener("submit", function (event) {
+    clearTimeout(timer);
+    if (!inflight) { return; }
+    event.preventDefault();
+    var button = event.submitter;
+    inflight.then(function () {
+      if (form.requestSubmit) { form.requestSubmit(button); } else { form.submit(); }
+    });
+  });
   setInterval(save, 45000);
 })();

@@ -27,11 +27,12 @@ def right_answers(quiz: Quiz, seed: int) -> dict[str, object]:
     form: dict[str, object] = {}
     for question in quiz.questions:
         name = f"q.{question.id}"
+        token = {option_id: f"o{n}" for n, option_id in enumerate(layout.option_orders.get(question.id, []), 1)}
         if question.type in ("single", "true-false"):
             best = max(question.options, key=lambda o: o.weight)
-            form[name] = [best.id]
+            form[name] = [token[best.id]]
         elif question.type == "multiple":
-            form[name] = [o.id for o in question.options if o.weight > 0]
+            form[name] = [token[o.id] for o in question.options if o.weight > 0]
         elif question.type == "short":
             best = max((o for o in question.options if not o.is_catch_all), key=lambda o: o.weight)
             form[name] = [best.text_md]

@@ -1,6 +1,7 @@
 """Quiz attempts over HTTP: no answers leak, limits, time limit, idempotence, permissions."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -60,7 +61,11 @@ def attempt_id(location: str) -> int:
     return int(location.rstrip("/").split("/")[2])
 
 
+TOKENS = {"a": "o1", "b": "o2"}  # options are not shuffled here: shown in authored order
+
+
 def answer(client, location, *, duty, council, action="submit", sequence=None):
+    duty = TOKENS.get(duty, duty)
     if sequence is None:
         with client.application.app_context():
             sequence = db.session.get(QuizAttempt, attempt_id(location)).sequence
@@ -238,3 +243,11 @@ def test_matching_pair_feedback_explains_only_wrong_pairs():
     feedback = result.per_question[0].grade.feedback_md
     assert result.per_question[0].points < 1
     assert "RESPECT-WHY" in feedback or "PROTECT-WHY" in feedback
+
+
+def test_option_values_are_per_attempt_tokens(client, auth, factories, app):
+    course = make_quiz(factories, app)
+    auth.login_as(factories.make_user())
+    page = client.get(start(client, course)).get_data(as_text=True)
+    values = re.findall(r'name="q\.duty" value="([^"]+)"', page)
+    assert values == ["o1", "o2"]  # never the authored ids a, b
