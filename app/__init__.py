@@ -80,6 +80,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.assignments.admin import bp as mentoring_bp
     from app.assignments.routes import bp as assignments_bp
     from app.certificates.routes import bp as certificates_bp
+    from app.cohorts.manage import bp as cohort_admin_bp
+    from app.cohorts.routes import bp as cohorts_bp
     from app.learning.routes import bp as learning_bp
     from app.quizzes.routes import bp as quizzes_bp
 
@@ -90,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mentoring_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(cohorts_bp)
+    app.register_blueprint(cohort_admin_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -106,6 +110,7 @@ def _register_hooks(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from app.assignments.cli import assignments_cli
     from app.certificates.cli import certificates_cli
+    from app.cohorts.cli import cohorts_cli
     from app.content.cli import courses_cli
     from app.auth.cli import users_cli
     from app.core.backup import backup_command
@@ -119,3 +124,4 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(assignments_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(cohorts_cli)

@@ -61,10 +61,12 @@ def options_for(translation: ItemTranslation) -> AssignmentOptions:
     if isinstance(rubric, dict):
         rubric = rubric.get("criteria", [])
     files = meta.get("files") or {}
+    types = [str(t).lower() for t in files.get("types") or []]
     return AssignmentOptions(
         rubric=[dict(c) for c in rubric],
-        types=[str(t).lower() for t in files.get("types", ["pdf", "docx", "odt", "jpg", "png"])],
-        max_count=int(files.get("max_count", 3)),
+        types=types,
+        # No accepted types means no attachments (docs/authoring.md): no file field at all.
+        max_count=int(files.get("max_count", 3)) if types else 0,
         max_mb=float(files.get("max_mb", 10)),
         pass_points=meta.get("pass_points"),
         suggested_words=meta.get("suggested_words"),

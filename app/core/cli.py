@@ -41,10 +41,15 @@ def demo_command(if_empty: bool) -> None:
             created += 1
     db.session.flush()
     linked = _link_demo_mentors()
+    from app.cohorts.demo import create_demo_cohort
+
+    cohort = create_demo_cohort()
     db.session.commit()
     click.echo(f"demo accounts: {created} created; password for all: {DEMO_PASSWORD}")
     if linked:
         click.echo(f"mentor links: {linked} created")
+    if cohort is not None:
+        click.echo(f"demo cohort: {cohort.name} (trainer@example.org)")
 
 
 # Who mentors whom in the demo (README says the same).

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.content.models import QUIZ, Item, ItemTranslation
 from app.core import audit
-from app.core.authz import AccessDenied, policy, require
+from app.core.authz import AccessDenied, has_role, policy, require
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
@@ -44,7 +44,8 @@ def _may_view_attempt(user, attempt: QuizAttempt) -> bool:
 
 @policy("quiz.report")
 def _may_see_report(user, item: Item) -> bool:
-    return False  # admins; trainers of a cohort that has the course, once cohorts exist
+    """Admins (always), and trainers of a cohort that has the item's course (role provider)."""
+    return has_role(user, item, "trainer")
 
 
 def attempts_of(user, item: Item) -> list[QuizAttempt]:

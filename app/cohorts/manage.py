@@ -1,0 +1,263 @@
+"""Pages that change a cohort: the admins' list and creation, settings and trainers, enrolment
+by CSV (upload → preview → confirm), mentor allocation, and removing someone."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.assignments.models import MentorLink
+from app.auth.models import User
+from app.cohorts import allocation, enrolment, queries, reports, services
+from app.cohorts.forms import (ActionForm, AssignForm, BalanceForm, CohortForm, ConfirmForm, SettingsForm,
+                               TrainerForm, UploadForm, options)
+from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
+from app.cohorts.roster import RosterError, decode_roster
+from app.cohorts.routes import load_cohort, mentor_choices
+from app.content.models import Course
+from app.core.authz import can, require
+from app.extensions import db
+from app.learning.routes import current_lang
+
+bp = Blueprint("cohort_admin", __name__)
+PREVIEW_ROWS = 200
+
+
+def _course_choices() -> list[tuple[int, str]]:
+    courses = db.session.scalars(select(Course).where(Course.retired_at.is_(None)).order_by(Course.slug))
+    return [(course.id, course.title(current_lang())) for course in courses]
+
+
+def _courses(ids: list[int]) -> list[Course]:
+    return list(db.session.scalars(select(Course).where(Course.id.in_(ids or [])))) if ids else []
+
+
+@bp.route("/admin/cohorts", methods=["GET", "POST"])
+@login_required
+def admin():
+    require(current_user, "cohort.admin")
+    form = CohortForm()
+    form.courses.choices = options(_course_choices())
+    if form.validate_on_submit():
+        try:
+            cohort = services.create_cohort(
+                current_user, name=form.name.data, municipality=form.municipality.data,
+                language=form.language.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                courses=_courses(form.courses.data))
+        except services.CohortError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Cohort created. Now appoint its trainers."), "success")
+            return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
+    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)).all()
+    return render_template("cohorts/admin.html", form=form, cohorts=cohorts), 400 if form.errors else 200
+
+
+def _settings_page(cohort: Cohort, form: SettingsForm, trainer_form: TrainerForm, status: int = 200):
+    trainers = db.session.execute(select(Membership, User).join(User, User.id == Membership.user_id).where(
+        Membership.cohort_id == cohort.id, Membership.role == TRAINER).order_by(User.name)).all()
+    return render_template("cohorts/settings.html", cohort=cohort, form=form, trainer_form=trainer_form,
+                           trainers=trainers, remove_form=ActionForm(),
+                           is_admin=can(current_user, "cohort.admin")), status
+
+
+@bp.route("/cohorts/<int:cohort_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = SettingsForm(obj=cohort, courses=cohort.course_ids)
+    form.courses.choices = options(_course_choices())
+    if form.validate_on_submit():
+        try:
+            services.update_cohort(current_user, cohort, **{name: getattr(form, name).data for name in (
+                "name", "municipality", "language", "starts_on", "ends_on", "risk_inactive_days",
+                "risk_failed_attempts", "risk_unanswered_days", "risk_behind_points")})
+            if can(current_user, "cohort.admin"):
+                services.set_courses(current_user, cohort, _courses(form.courses.data))
+        except services.CohortError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
+    return _settings_page(cohort, form, TrainerForm(formdata=None), 400 if form.errors else 200)
+
+
+@bp.post("/cohorts/<int:cohort_id>/trainers")
+@login_required
+def appoint(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    require(current_user, "cohort.admin")
+    form = TrainerForm()
+    if form.validate_on_submit():
+        user = User.by_email(form.email.data)
+        try:
+            if user is None:
+                raise services.CohortError(_("There is no account with this e-mail address. Invite the "
+                                             "person on the Users page first."))
+            services.appoint_trainer(current_user, cohort, user)
+        except services.CohortError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now a trainer of this cohort.", name=user.display_name), "success")
+            return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
+    settings_form = SettingsForm(formdata=None, obj=cohort, courses=cohort.course_ids)
+    settings_form.courses.choices = options(_course_choices())
+    return _settings_page(cohort, settings_form, form, 400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/members/<int:membership_id>/remove")
+@login_required
+def remove(cohort_id: int, membership_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.cohort_id != cohort.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    role = membership.role
+    services.remove_member(current_user, cohort, membership)
+    db.session.commit()
+    flash(_("Removed from the cohort. Their work and history are kept."), "success")
+    target = {TRAINER: "cohort_admin.settings", MENTOR: "cohort_admin.mentors"}.get(role, "cohorts.dashboard")
+    return redirect(url_for(target, cohort_id=cohort.id))
+
+
+# -- enrolment by CSV ------------------------------------------------------------------------
+
+def _upload_page(cohort: Cohort, form: UploadForm, error: str = "", status: int = 200):
+    return render_template("cohorts/enrol.html", cohort=cohort, form=form, error=error), status
+
+
+@bp.get("/cohorts/<int:cohort_id>/enrol")
+@login_required
+def enrol(cohort_id: int):
+    return _upload_page(load_cohort(cohort_id, "cohort.manage"), UploadForm())
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrol")
+@login_required
+def preview(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _upload_page(cohort, form, _("Please correct the fields marked below."), 400)
+    upload = request.files.get(form.file.name)
+    try:
+        if upload is not None and upload.filename:
+            text = decode_roster(upload.read())
+        elif (form.text.data or "").strip():
+            text = form.text.data
+        else:
+            raise RosterError(_("Choose a CSV file, or paste the rows into the box."))
+        plan = enrolment.plan_enrolment(current_user, cohort, text)
+    except RosterError as error:
+        return _upload_page(cohort, form, str(error), 400)
+    return render_template("cohorts/preview.html", cohort=cohort, plan=plan, limit=PREVIEW_ROWS,
+                           form=ConfirmForm(token=enrolment.preview_token(plan)))
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrol/confirm")
+@login_required
+def confirm(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    earlier = (form.invited.data or 0, form.added.data or 0)
+    try:
+        text = enrolment.text_from_token(cohort, form.token.data)
+        result = enrolment.apply_enrolment(current_user, cohort, text, limit=enrolment.CONFIRM_BATCH)
+        db.session.commit()
+    except RosterError as error:
+        return _upload_page(cohort, UploadForm(formdata=None), str(error), 400)
+    except IntegrityError:  # the same rows confirmed twice at once (PostgreSQL): one wins
+        db.session.rollback()
+        return _upload_page(cohort, UploadForm(formdata=None), _("These people were being enrolled at the same "
+                                                                  "moment by another request. Check the dashboard."), 409)
+    invited, added = earlier[0] + result.invited, earlier[1] + result.added
+    if result.remaining:
+        return render_template("cohorts/continue.html", cohort=cohort, done=invited + added, remaining=result.remaining,
+                               form=ConfirmForm(formdata=None, token=form.token.data, invited=invited, added=added))
+    flash(" ".join([
+        ngettext("%(num)d person invited.", "%(num)d people invited.", invited),
+        ngettext("%(num)d existing account added.", "%(num)d existing accounts added.", added),
+        ngettext("%(num)d row skipped.", "%(num)d rows skipped.", max(0, result.skipped - sum(earlier)))]), "success")
+    return redirect(url_for("cohorts.dashboard", cohort_id=cohort.id))
+
+
+# -- mentors -------------------------------------------------------------------------------------
+
+def _mentors_page(cohort: Cohort, assign_form: AssignForm, balance_form: BalanceForm, status: int = 200):
+    columns = queries.columns_of(cohort, current_lang())
+    linked = select(MentorLink.learner_id).where(MentorLink.cohort_id == cohort.id, MentorLink.ended_at.is_(None))
+    without = db.session.scalar(select(func.count(Membership.id)).where(
+        Membership.cohort_id == cohort.id, Membership.role == LEARNER, Membership.user_id.not_in(linked)))
+    memberships = {m.user_id: m for m in db.session.scalars(select(Membership).where(
+        Membership.cohort_id == cohort.id, Membership.role == MENTOR))}
+    return render_template("cohorts/mentors.html", cohort=cohort, assign_form=assign_form,
+                           balance_form=balance_form, remove_form=ActionForm(), memberships=memberships,
+                           mentors=reports.mentor_loads(cohort, [c.item_id for c in columns]),
+                           without=without or 0), status
+
+
+def _assign_form(cohort: Cohort, formdata=None) -> AssignForm:
+    form = AssignForm() if formdata is None else AssignForm(formdata=formdata)
+    form.mentor_id.choices = options(mentor_choices(cohort, _("Choose a mentor")))
+    return form
+
+
+@bp.get("/cohorts/<int:cohort_id>/mentors")
+@login_required
+def mentors(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    return _mentors_page(cohort, _assign_form(cohort), BalanceForm(formdata=None))
+
+
+@bp.post("/cohorts/<int:cohort_id>/mentors")
+@login_required
+def assign(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = _assign_form(cohort)
+    if form.validate_on_submit():
+        learner, mentor = User.by_email(form.learner_email.data), db.session.get(User, form.mentor_id.data or 0)
+        try:
+            if learner is None or mentor is None:
+                raise services.CohortError(_("This person is not a learner in this cohort.") if learner is None
+                                           else _("Choose a mentor."))
+            allocation.assign_mentor(current_user, cohort, learner, mentor)
+        except services.CohortError as error:
+            form.learner_email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("%(learner)s is now mentored by %(mentor)s.", learner=learner.display_name,
+                    mentor=mentor.display_name), "success")
+            return redirect(url_for("cohort_admin.mentors", cohort_id=cohort.id))
+    return _mentors_page(cohort, form, BalanceForm(formdata=None), 400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/mentors/balance")
+@login_required
+def balance(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = BalanceForm()
+    if form.validate_on_submit():
+        try:
+            result = allocation.allocate_balanced(current_user, cohort, form.cap.data)
+        except services.CohortError as error:
+            form.cap.errors.append(str(error))
+        else:
+            db.session.commit()
+            message = ngettext("%(num)d learner got a mentor.", "%(num)d learners got a mentor.", result.assigned)
+            if result.left_without:
+                message += " " + ngettext("%(num)d learner is still without one: every mentor is at the limit.",
+                                          "%(num)d learners are still without one: every mentor is at the limit.",
+                                          result.left_without)
+            flash(message, "success" if not result.left_without else "info")
+            return redirect(url_for("cohort_admin.mentors", cohort_id=cohort.id))
+    return _mentors_page(cohort, _assign_form(cohort, formdata=None), form, 400)

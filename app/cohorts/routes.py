@@ -1,0 +1,199 @@
+"""The trainer's pages: their cohorts, the dashboard, one learner, charts and exports."""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.auth.models import User
+from app.cohorts import allocation, charts, exports, queries, reports
+from app.cohorts.forms import (ActionForm, FilterForm, LearnerMentorForm, fill_filter_choices, filters_from,
+                               options, prepare_filter_form)
+from app.cohorts.access import trains_any_cohort
+from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
+from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
+from app.cohorts.services import CohortError, membership_of
+from app.core.authz import can, require
+from app.database import utcnow
+from app.extensions import db
+from app.learning.routes import current_lang
+
+bp = Blueprint("cohorts", __name__)
+ASSETS = Path(__file__).with_name("static")
+ASSET_FILES = ("continue.js",)
+CHART_KINDS = ("completion", "scores")
+FILTER_ARGS = ("course", "municipality", "mentor", "state", "risk", "q", "sort", "order")  # kept across pages
+
+
+@lru_cache(maxsize=len(ASSET_FILES))
+def _digest(filename: str) -> str:
+    return hashlib.sha256((ASSETS / filename).read_bytes()).hexdigest()[:12]
+
+
+@bp.app_template_global("cohort_asset_url")
+def cohort_asset_url(filename: str) -> str:
+    """The URL of one of this feature's files, with a hash of its content (as static_url does)."""
+    return url_for("cohorts.asset", filename=filename, v=_digest(filename))
+
+
+@bp.get("/cohorts/assets/<filename>")
+@login_required
+def asset(filename: str):
+    """This feature's stylesheet and script. Only the cohort pages use them, and those need a
+    sign-in, so these do too: the site's public routes stay the ones SECURITY.md lists."""
+    if filename not in ASSET_FILES:
+        abort(404)
+    response = send_from_directory(ASSETS, filename, max_age=0)
+    if request.args.get("v") == _digest(filename):
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.app_template_global("is_trainer")
+def is_trainer() -> bool:
+    """For the site header: does the signed-in person train a cohort? (One query, when asked.)"""
+    return trains_any_cohort(current_user)
+
+
+def load_cohort(cohort_id: int, action: str = "cohort.view") -> Cohort:
+    """The cohort, or 404 — also for people who may not see it, so its existence stays secret."""
+    cohort = db.session.get(Cohort, cohort_id, options=[selectinload(Cohort.courses)])
+    if cohort is None:
+        abort(404)
+    require(current_user, action, cohort, hide=True)
+    return cohort
+
+
+def load_learner(cohort: Cohort, user_id: int) -> User:
+    """A learner of this cohort, or 404."""
+    membership = membership_of(cohort, user_id)
+    if membership is None or membership.role != LEARNER:
+        abort(404)
+    return db.session.get(User, user_id)
+
+
+def mentor_choices(cohort: Cohort, none_label: str) -> list[tuple[int, str]]:
+    """The cohort's mentors as (id, name), after a "none" entry with this label."""
+    mentors = db.session.execute(select(User.id, User.name, User.email).join(
+        Membership, Membership.user_id == User.id).where(
+        Membership.cohort_id == cohort.id, Membership.role == MENTOR).order_by(User.name, User.id)).all()
+    return [(0, none_label)] + [(user_id, name or email) for user_id, name, email in mentors]
+
+
+@bp.get("/cohorts")
+@login_required
+def index():
+    require(current_user, "cohort.list")
+    query = select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)
+    if not current_user.is_admin:
+        query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
+            Membership.user_id == current_user.id, Membership.role == "trainer")
+    return render_template("cohorts/index.html", cohorts=db.session.scalars(query).all())
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@login_required
+def dashboard(cohort_id: int):
+    cohort = load_cohort(cohort_id)
+    lang = current_lang()
+    form = FilterForm(formdata=request.args)
+    prepare_filter_form(form, cohort, lang)
+    board = reports.dashboard(cohort, filters_from(form), lang, utcnow())
+    fill_filter_choices(form, board.municipalities, board.mentors)
+    args = {name: request.args[name] for name in FILTER_ARGS if name in request.args}
+    return render_template("cohorts/dashboard.html", cohort=cohort, board=board, form=form, labels=state_labels(),
+                           symbols=STATE_SYMBOLS, risk_text=risk_text, page_args=args,
+                           may_manage=can(current_user, "cohort.manage", cohort))
+
+
+@bp.get("/cohorts/<int:cohort_id>/learners/<int:user_id>")
+@login_required
+def learner(cohort_id: int, user_id: int):
+    cohort = load_cohort(cohort_id)
+    person = load_learner(cohort, user_id)
+    page = reports.learner_page(cohort, person, queries.columns_of(cohort, current_lang()))
+    form = LearnerMentorForm(mentor_id=page.mentor.id if page.mentor else 0)
+    form.mentor_id.choices = options(mentor_choices(cohort, _("No mentor")))
+    return render_template("cohorts/learner.html", cohort=cohort, page=page, form=form, labels=state_labels(),
+                           symbols=STATE_SYMBOLS, remove_form=ActionForm(),
+                           membership=membership_of(cohort, person.id),
+                           may_manage=can(current_user, "cohort.manage", cohort))
+
+
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/mentor")
+@login_required
+def set_mentor(cohort_id: int, user_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    person = load_learner(cohort, user_id)
+    form = LearnerMentorForm()
+    form.mentor_id.choices = options(mentor_choices(cohort, ""))
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if form.mentor_id.data:
+            allocation.assign_mentor(current_user, cohort, person, db.session.get(User, form.mentor_id.data))
+        else:
+            allocation.unassign_mentor(current_user, cohort, person)
+    except CohortError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("cohorts.learner", cohort_id=cohort.id, user_id=person.id))
+
+
+@bp.get("/cohorts/<int:cohort_id>/charts/<kind>")
+@login_required
+def chart_page(cohort_id: int, kind: str):
+    """The chart with its text alternative: a sentence and the figures as a table."""
+    cohort = load_cohort(cohort_id)
+    if kind not in CHART_KINDS:
+        abort(404)
+    data, labels = reports.chart_data(cohort, kind, current_lang()), chart_labels(kind)
+    return render_template("cohorts/chart.html", cohort=cohort, kind=kind, data=data, labels=labels,
+                           key=charts.chart_key(kind, data, labels),
+                           weekly=reports.weekly(data) if kind == "completion" else [])
+
+
+@bp.get("/cohorts/<int:cohort_id>/charts/<kind>.svg")
+@login_required
+def chart(cohort_id: int, kind: str):
+    cohort = load_cohort(cohort_id)
+    if kind not in CHART_KINDS:
+        abort(404)
+    data, labels = reports.chart_data(cohort, kind, current_lang()), chart_labels(kind)
+    key = charts.chart_key(kind, data, labels)
+    draw = charts.completion_svg if kind == "completion" else charts.scores_svg
+    response = make_response(charts.cached(key, lambda: draw(data, labels)))
+    response.mimetype = "image/svg+xml"
+    response.set_etag(key)
+    # Under ?v=<key> the content never changes, so browsers may keep it; otherwise they ask
+    # again each time and get 304 Not Modified while the data is the same.
+    fixed = request.args.get("v") == key
+    response.headers["Cache-Control"] = "private, max-age=86400" if fixed else "private, no-cache"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response.make_conditional(request)
+
+
+@bp.get("/cohorts/<int:cohort_id>/exports/<kind>.csv")
+@login_required
+def export(cohort_id: int, kind: str):
+    cohort = load_cohort(cohort_id)
+    if kind not in exports.KINDS:
+        abort(404)
+    now = utcnow()
+    body = exports.build(kind, cohort, queries.columns_of(cohort, current_lang()), current_lang(), now)
+    response = make_response(body)
+    response.mimetype = "text/csv"
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="cohort-{cohort.id}-{kind}-{now:%Y-%m-%d}.csv"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,174 @@
+"""Cohort rules: creating and editing cohorts, their courses, trainers and members.
+
+Functions add and flush; the route (or command) commits once. Authorisation is checked here.
+Enrolment by CSV lives in enrolment.py, mentor allocation in allocation.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from app.assignments.models import MentorLink
+from app.auth.models import User
+from app.cohorts import access as _access  # noqa: F401  (role provider and policies)
+from app.cohorts.models import LEARNER, TRAINER, Cohort, CohortCourse, Membership
+from app.config import LANGUAGES
+from app.content.models import Course, Enrolment
+from app.core import audit
+from app.core.authz import require
+from app.database import utcnow
+from app.extensions import db
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+
+
+class CohortError(Exception):
+    """A cohort rule was broken; str(error) is a translated message for the user."""
+
+
+def chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    """The values in slices of `size`, for IN (...) lists."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _check_details(name: str, language: str, starts_on: date | None, ends_on: date | None) -> None:
+    if not (name or "").strip():
+        raise CohortError(_("Give the cohort a name."))
+    if language not in LANGUAGES:
+        raise CohortError(_("Choose one of the platform's languages."))
+    if starts_on and ends_on and ends_on < starts_on:
+        raise CohortError(_("The cohort cannot end before it starts."))
+
+
+def create_cohort(actor, *, name: str, municipality: str = "", language: str = "en",
+                  starts_on: date | None = None, ends_on: date | None = None,
+                  courses: Iterable[Course] = ()) -> Cohort:
+    """Create a cohort with its courses (admins only). Raises AccessDenied or CohortError."""
+    require(actor, "cohort.admin")
+    _check_details(name, language, starts_on, ends_on)
+    cohort = Cohort(name=name.strip(), municipality=(municipality or "").strip(), language=language,
+                    starts_on=starts_on, ends_on=ends_on)
+    db.session.add(cohort)
+    db.session.flush()
+    for course in courses:
+        db.session.add(CohortCourse(cohort_id=cohort.id, course_id=course.id))
+    db.session.flush()
+    db.session.refresh(cohort)
+    audit.record("cohort_create", actor=actor, target=f"Cohort:{cohort.id}", name=cohort.name)
+    return cohort
+
+
+def update_cohort(actor, cohort: Cohort, *, name: str, municipality: str, language: str,
+                  starts_on: date | None, ends_on: date | None, risk_inactive_days: int,
+                  risk_failed_attempts: int, risk_unanswered_days: int, risk_behind_points: int) -> None:
+    """Change a cohort's details and its at-risk thresholds (its trainers and admins).
+
+    Raises AccessDenied (404 for people outside the cohort) or CohortError.
+    """
+    require(actor, "cohort.manage", cohort, hide=True)
+    _check_details(name, language, starts_on, ends_on)
+    for value in (risk_inactive_days, risk_failed_attempts, risk_unanswered_days, risk_behind_points):
+        if value is None or not 0 <= value <= 1000:
+            raise CohortError(_("Thresholds are whole numbers from 0 to 1000."))
+    cohort.name, cohort.municipality, cohort.language = name.strip(), (municipality or "").strip(), language
+    cohort.starts_on, cohort.ends_on = starts_on, ends_on
+    cohort.risk_inactive_days, cohort.risk_failed_attempts = risk_inactive_days, risk_failed_attempts
+    cohort.risk_unanswered_days, cohort.risk_behind_points = risk_unanswered_days, risk_behind_points
+    cohort.updated_at = utcnow()
+    db.session.flush()
+    audit.record("cohort_update", actor=actor, target=f"Cohort:{cohort.id}")
+
+
+def set_courses(actor, cohort: Cohort, courses: Iterable[Course]) -> None:
+    """Choose the cohort's courses (admins only); its learners are enrolled in added ones."""
+    require(actor, "cohort.admin")
+    wanted = {course.id for course in courses}
+    current = set(db.session.scalars(select(CohortCourse.course_id).where(CohortCourse.cohort_id == cohort.id)))
+    for course_id in current - wanted:
+        db.session.delete(db.session.get(CohortCourse, (cohort.id, course_id)))
+    for course_id in sorted(wanted - current):
+        db.session.add(CohortCourse(cohort_id=cohort.id, course_id=course_id))
+    db.session.flush()
+    if wanted - current:
+        learners = list(db.session.scalars(select(Membership.user_id).where(
+            Membership.cohort_id == cohort.id, Membership.role == LEARNER)))
+        enrol_in_courses(learners, sorted(wanted - current))
+    db.session.expire(cohort, ["courses"])
+    if wanted != current:
+        audit.record("cohort_courses", actor=actor, target=f"Cohort:{cohort.id}",
+                     added=sorted(wanted - current), removed=sorted(current - wanted))
+
+
+def enrol_in_courses(user_ids: list[int], course_ids: list[int]) -> int:
+    """Enrol the users in the courses where they are not enrolled yet (a few bulk queries).
+
+    Cohort enrolment ignores whether a course is open: the cohort's trainer decides.
+    Returns how many enrolments were added.
+    """
+    if not user_ids or not course_ids:
+        return 0
+    existing: set[tuple[int, int]] = set()
+    for part in chunks(user_ids):
+        existing.update((u, c) for u, c in db.session.execute(select(Enrolment.user_id, Enrolment.course_id).where(
+            Enrolment.user_id.in_(part), Enrolment.course_id.in_(course_ids))))
+    new = [Enrolment(user_id=user_id, course_id=course_id) for user_id in user_ids for course_id in course_ids
+           if (user_id, course_id) not in existing]
+    db.session.add_all(new)
+    db.session.flush()
+    return len(new)
+
+
+def membership_of(cohort: Cohort, user_id: int) -> Membership | None:
+    """The person's membership of the cohort, or None."""
+    return db.session.scalar(select(Membership).where(
+        Membership.cohort_id == cohort.id, Membership.user_id == user_id))
+
+
+def appoint_trainer(actor, cohort: Cohort, user: User) -> Membership:
+    """Make the user a trainer of the cohort (admins only; once).
+
+    Raises AccessDenied, or CohortError when the person holds another role in this cohort.
+    """
+    require(actor, "cohort.admin")
+    membership = membership_of(cohort, user.id)
+    if membership is not None:
+        if membership.role != TRAINER:
+            raise CohortError(_("This person is already in this cohort as a %(role)s.",
+                                role=role_label(membership.role)))
+        return membership
+    membership = Membership(cohort_id=cohort.id, user_id=user.id, role=TRAINER)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("cohort_trainer_appoint", actor=actor, target=f"Cohort:{cohort.id}", user=user.id)
+    return membership
+
+
+def remove_member(actor, cohort: Cohort, membership: Membership) -> None:
+    """Take someone out of the cohort. Their mentor links in the cohort end (kept as history);
+    their enrolments and work stay. Trainers are removed by admins only.
+
+    Raises AccessDenied.
+    """
+    require(actor, "cohort.manage", cohort, hide=True)
+    if membership.cohort_id != cohort.id:
+        raise CohortError(_("This person is not in this cohort."))
+    if membership.role == TRAINER:
+        require(actor, "cohort.admin")
+    now = utcnow()
+    db.session.execute(update(MentorLink).where(
+        MentorLink.cohort_id == cohort.id, MentorLink.ended_at.is_(None),
+        (MentorLink.learner_id == membership.user_id) | (MentorLink.mentor_id == membership.user_id))
+        .values(ended_at=now))
+    audit.record("cohort_member_remove", actor=actor, target=f"Cohort:{cohort.id}",
+                 user=membership.user_id, role=membership.role)
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def role_label(role: str) -> str:
+    """A role's name in the user's language, for messages."""
+    return {LEARNER: _("learner"), "mentor": _("mentor"), TRAINER: _("trainer")}.get(role, role)
