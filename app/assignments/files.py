@@ -126,7 +126,9 @@ def store_file(folder: Path, filename: str, stream: BinaryIO, ext: str) -> Store
     """Write the file durably under a random name; the bytes are on disk before this returns."""
     stored_name = secrets.token_hex(16)
     target_dir = folder / stored_name[:2]
-    target_dir.mkdir(parents=True, exist_ok=True)
+    if not target_dir.is_dir():
+        target_dir.mkdir(parents=True, exist_ok=True)
+        _fsync_directory(folder)  # the new sub-folder's entry must survive a power cut too
     temporary = target_dir / f".{stored_name}.part"
     digest = hashlib.sha256()
     size = 0
@@ -139,13 +141,17 @@ def store_file(folder: Path, filename: str, stream: BinaryIO, ext: str) -> Store
         out.flush()
         os.fsync(out.fileno())
     os.replace(temporary, target_dir / stored_name)
-    directory = os.open(target_dir, os.O_RDONLY)
+    _fsync_directory(target_dir)
+    return StoredFile(stored_name=stored_name, original_name=display_name(filename),
+                      content_type=TYPES[ext], size=size, sha256=digest.hexdigest())
+
+
+def _fsync_directory(path: Path) -> None:
+    directory = os.open(path, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
-    return StoredFile(stored_name=stored_name, original_name=display_name(filename),
-                      content_type=TYPES[ext], size=size, sha256=digest.hexdigest())
 
 
 def stored_path(folder: Path, stored_name: str) -> Path:

@@ -27,7 +27,21 @@ def cohort_id(live_app):
         return cohort.id
 
 
-def test_trainer_enrols_by_csv_on_a_phone(page, cohort_id, tmp_path):
+@pytest.fixture
+def trainer_in_english(live_app):
+    """The demo trainer reads Georgian; this test reads the English labels, then puts it back."""
+    from app.auth.models import User
+
+    with live_app.app_context():
+        User.by_email("trainer@example.org").locale = "en"
+        db.session.commit()
+    yield
+    with live_app.app_context():
+        User.by_email("trainer@example.org").locale = "ka"
+        db.session.commit()
+
+
+def test_trainer_enrols_by_csv_on_a_phone(page, cohort_id, tmp_path, trainer_in_english):
     sign_in(page, "trainer@example.org")
     page.goto("/cohorts")
     page.click("text=YPP 2025 — Marneuli")
