@@ -170,8 +170,8 @@ def remove_file(user, submission: Submission, attachment_id: int) -> None:
 def submit(user, submission: Submission, form_token: str) -> Revision:
     """Freeze the draft as a new revision and tell the mentors. Replaying the form is harmless.
 
-    Raises AccessDenied, InvalidReview-free IllegalTransition when already submitted, and
-    ValueError for an empty answer with no files.
+    Raises AccessDenied, IllegalTransition when already submitted, and ValueError for an
+    empty answer with no files.
     """
     require(user, "submission.edit", submission, hide=True)
     replay = db.session.scalar(select(Revision).where(Revision.form_token == form_token))

@@ -15,7 +15,6 @@ from app.assignments.models import Submission
 from app.auth.models import User
 from app.cohorts.models import LEARNER, TRAINER, Cohort, CohortCourse, Membership
 from app.content.models import Course, Item
-from app.core import authz
 from app.core.authz import has_role, is_signed_in, policy, register_role_provider
 from app.extensions import db
 from app.quizzes.models import QuizAttempt

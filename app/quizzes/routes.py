@@ -20,9 +20,10 @@ bp = Blueprint("quizzes", __name__)
 
 def quiz_view(*, course, item, translation, outline, lang):
     summary = services.summary(current_user, item, translation)
+    quiz = services.quiz_of(translation)
     return render_template("quizzes/quiz.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, summary=summary, form=FlaskForm(),
-                           settings=services.quiz_of(translation).settings, quiz=services.quiz_of(translation))
+                           settings=quiz.settings, quiz=quiz)
 
 
 ITEM_VIEWS["quiz"] = quiz_view
@@ -151,9 +152,8 @@ def result(attempt_id: int):
     if not attempt.is_finished:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     quiz = services.quiz_of(translation)
-    attempts = services.attempts_of(current_user, item)
     summary = services.summary(current_user, item, translation)
-    visible = grading.feedback_visible(quiz.settings, summary.passed, len(attempts))
+    visible = grading.feedback_visible(quiz.settings, summary.passed, len(summary.attempts))
     layout = grading.attempt_layout(quiz, attempt.seed)
     graded = grading.grade_attempt(quiz, grading.parse_answers(quiz, layout, attempt.answers))
     return render_template("quizzes/result.html", attempt=attempt, item=item, translation=translation,

@@ -11,7 +11,6 @@ import html
 import re
 from pathlib import Path
 
-import pytest
 from flask_babel import force_locale, gettext
 from playwright.sync_api import Error as PlaywrightError
 

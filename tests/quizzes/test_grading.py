@@ -142,7 +142,7 @@ def test_layout_is_deterministic_and_varies_with_the_seed(parse_ok):
 
 def test_layout_is_stable_across_python_versions(parse_ok):
     # Fixed by SHA-256, not by random: an attempt stored as a seed must look the same after an upgrade.
-    quiz = parse_ok("".join(f"## single: q\n\n- [x] a\n- [ ] b\n- [ ] c\n- [ ] d\n\n" for _ in range(4)),
+    quiz = parse_ok("".join("## single: q\n\n- [x] a\n- [ ] b\n- [ ] c\n- [ ] d\n\n" for _ in range(4)),
                     {"shuffle_questions": True, "shuffle_options": True})
     layout = attempt_layout(quiz, 2026)
     assert layout.question_order == ["q2", "q1", "q4", "q3"]
