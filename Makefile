@@ -4,23 +4,38 @@ PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-DEV := FLASK_DEBUG=1
+PIP_INSTALL := $(BIN)/pip install --quiet --require-hashes --no-deps
+# Links in pages, e-mails and certificates follow the port unless BASE_URL is set.
+BASE_URL ?= http://127.0.0.1:$(PORT)
+DEV := FLASK_DEBUG=1 BASE_URL=$(BASE_URL)
 
 
-.PHONY: run test e2e bench translations compile-translations install install-test check-courses clean
+.PHONY: run test e2e smoke bench lock mail translations compile-translations install install-test check-courses clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come only from the lock files (exact versions, checked against their hashes);
+# pyproject.toml keeps the ranges, and `make lock` turns the ranges into new lock files.
+$(VENV)/.installed: requirements/app.txt pyproject.toml | $(BIN)/python
+	$(PIP_INSTALL) -r requirements/app.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-test
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements/test.txt $(VENV)/.installed
+	$(PIP_INSTALL) -r requirements/test.txt
 	touch $@
+
+# Refresh the lock files from pyproject.toml's ranges (newest versions that fit, for Python 3.11+
+# on every platform), then run `make test` before committing them.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	cd requirements && ../$(BIN)/uv pip compile ../pyproject.toml build.in --universal \
+		--python-version 3.11 --generate-hashes --no-header --quiet $(LOCK_FLAGS) -o app.txt
+	cd requirements && ../$(BIN)/uv pip compile ../pyproject.toml build.in --extra test --universal \
+		--python-version 3.11 --generate-hashes --no-header --quiet $(LOCK_FLAGS) -o test.txt
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel import dates as babel_dates
 import qrcode
 import qrcode.constants
 from PIL import Image
@@ -83,21 +84,24 @@ def _write(tmp_path: Path, pdf: bytes) -> str:
 
 
 @pytest.mark.parametrize(
-    ("name", "locale", "written_date"),
+    ("name", "locale"),
     [
-        ("ნინო ბერიძე", "ka", "1 ივნისი, 2025"),
-        ("Արմեն Սարգսյան", "hy", "01 հունիսի, 2025 թ."),
-        ("Aygün Məmmədova", "az", "1 iyun 2025"),
-        ("Анна Иванова", "ru", "1 июня 2025 г."),
+        ("ნინო ბერიძე", "ka"),
+        ("Արմեն Սարգսյան", "hy"),
+        ("Aygün Məmmədova", "az"),
+        ("Анна Иванова", "ru"),
     ],
 )
-def test_name_and_date_come_back_exactly_from_the_pdf(
-    tmp_path: Path, name: str, locale: str, written_date: str
-) -> None:
+def test_name_and_date_come_back_exactly_from_the_pdf(tmp_path: Path, name: str, locale: str) -> None:
+    # The date's wording is Babel's locale data, which changes between releases (Armenian did in
+    # 2.19): expect whatever the same call gives, and check that it survives into the PDF whole.
+    written_date = babel_dates.format_date(date(2025, 6, 1), format="long", locale=locale)
+    assert "2025" in written_date
     pdf = render_certificate_pdf(**_arguments(learner_name=name, locale=locale))
     lines = _run("pdftotext", "-enc", "UTF-8", _write(tmp_path, pdf), "-").splitlines()
     assert name in lines
-    assert f"Date: {written_date}" in lines
+    # pdftotext writes the narrow no-break spaces CLDR uses (Russian "2025\u202fг.") as spaces.
+    assert " ".join(f"Date: {written_date}".split()) in [" ".join(line.split()) for line in lines]
     assert format_code(CODE) in lines
     assert f"https://nergi.example.org/verify/{CODE}" in lines  # printed without the token
 
