@@ -37,7 +37,9 @@ lock: | $(BIN)/python
 	cd requirements && ../$(BIN)/uv pip compile ../pyproject.toml build.in --extra test --universal \
 		--python-version 3.11 --generate-hashes --no-header --quiet $(LOCK_FLAGS) -o test.txt
 
-install: $(VENV)/.installed
+# The app's dependencies from the lock, and the compiled catalogues (a deployment without them
+# would be English only; the app refuses to start in production then).
+install: $(VENV)/.installed compile-translations
 install-test: $(VENV)/.installed-test
 
 compile-translations: $(VENV)/.installed
@@ -55,6 +57,20 @@ test: install-test compile-translations
 
 e2e: install-test compile-translations
 	$(BIN)/pytest tests/e2e -p no:cacheprovider -o addopts=''
+
+# The production topology (nginx, gunicorn, worker, PostgreSQL, Redis, SMTP sink) started from
+# deploy/ and checked through nginx; needs Debian's nginx and the local PostgreSQL and Redis.
+smoke: install-test compile-translations
+	$(BIN)/pytest tests/smoke -p no:cacheprovider -o addopts='' -ra
+
+# A local SMTP sink that prints every message, and the worker that sends the outbox to it, so
+# invitations and resets can be read in development (Ctrl-C stops both).
+mail: install-test compile-translations
+	mkdir -p instance
+	@echo "mail sink on 127.0.0.1:1025; the worker sends the outbox every 2 s"
+	$(BIN)/python -m tests.support.mailsink --port 1025 & sink=$$!; \
+		trap "kill $$sink" EXIT INT TERM; \
+		$(DEV) WORKER_INTERVAL=2 $(FLASK) worker
 
 bench: install-test compile-translations
 	$(BIN)/pytest tests/bench -s -o addopts=''

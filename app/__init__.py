@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as config_module
+from app.core.logs import configure_logging
 from app.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
@@ -24,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_hooks(app)
     _register_commands(app)
+    _register_jobs(app)
+    _check_ready(app)
     return app
 
 
@@ -47,11 +51,58 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
                        }.items():
         if app.config.get(key) is None:
             app.config[key] = value
+    if not app.config.get("MAIL_DEFAULT_SENDER"):
+        app.config["MAIL_DEFAULT_SENDER"] = f"Nergi <no-reply@{config_module.mail_domain(app.config['BASE_URL'])}>"
     app.config.setdefault(
         "RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://"
     )
-    config_module.check_config(app.config)
-    logging.getLogger("nergi").setLevel(logging.INFO)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        # A Redis that does not answer costs a request one second at most, then the limiter
+        # counts in memory until Redis is back (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED).
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_connect_timeout": 1, "socket_timeout": 1})
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # Trust X-Forwarded-For/-Proto exactly as many hops deep as there are proxies: the
+        # client address is then the one the outermost proxy saw, not one the client wrote.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    configure_logging(app)
+
+
+def _serving_from_flask_cli() -> bool:
+    """True inside `flask …` commands (Flask sets this before it loads the app)."""
+    return os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+
+
+def _check_ready(app: Flask) -> None:
+    """Refuse to serve in production with an unsafe secret, missing or stale translations, or no
+    certificate signing key; say so loudly everywhere else.
+
+    A web server (gunicorn) that imports the app fails at start with every problem listed. The
+    `flask` command line still runs (it is how an operator fixes them: `certificates keygen`,
+    `db upgrade`, `courses check`), logs the problems, and refuses web requests until fixed.
+    """
+    if app.config.get("TESTING"):
+        return
+    log = logging.getLogger("nergi.startup")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://") and not app.config.get("DEBUG"):
+        log.warning("REDIS_URL is not set: sign-in and reset limits are counted per worker process, "
+                    "so with N workers a client gets N times the limit; set REDIS_URL to share them")
+    problems = config_module.readiness_problems(app.config, translations=Path(app.root_path) / "translations")
+    if not problems:
+        return
+    if app.config.get("DEBUG"):
+        for problem in problems:
+            log.warning(problem)
+        return
+    if not _serving_from_flask_cli():
+        raise config_module.ConfigError("Nergi cannot start:\n- " + "\n- ".join(problems))
+    for problem in problems:
+        log.error(problem)
+
+    @app.before_request
+    def _refuse_until_fixed():
+        raise config_module.ConfigError("Nergi is not ready:\n- " + "\n- ".join(problems))
 
 
 def _register_extensions(app: Flask) -> None:
@@ -100,9 +151,11 @@ def _register_hooks(app: Flask) -> None:
     import app.database as _sqlite_settings  # noqa: F401
     from app.core.errors import register_error_handlers
     from app.core.templating import register_template_helpers
+    from app.core.logs import register_request_logging
     from app.core.web import register_request_hooks
 
     register_request_hooks(app)
+    register_request_logging(app)
     register_error_handlers(app)
     register_template_helpers(app)
 
@@ -115,6 +168,7 @@ def _register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.core.backup import backup_command
     from app.core.cli import demo_command
+    from app.core.worker import worker_command
     from app.notify.cli import outbox_cli
 
     app.cli.add_command(users_cli)
@@ -125,3 +179,14 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(cohorts_cli)
+    app.cli.add_command(worker_command)
+
+
+def _register_jobs(app: Flask) -> None:
+    """What the worker process (`flask --app wsgi worker`) does each round, in this order."""
+    from app.assignments.digest import queue_due_digests
+    from app.core.worker import register_job
+    from app.notify.services import deliver_round
+
+    register_job(app, "digests", queue_due_digests)
+    register_job(app, "outbox", deliver_round)

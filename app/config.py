@@ -44,11 +44,28 @@ class Defaults:
     MAIL_USE_SSL = False
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
-    MAIL_DEFAULT_SENDER = "Nergi <no-reply@nergi.local>"
+    # None: "Nergi <no-reply@HOST>" with the host of BASE_URL (set in create_app).
+    MAIL_DEFAULT_SENDER: str | None = None
     MAIL_TIMEOUT = 10
     OUTBOX_MAX_ATTEMPTS = 12
+    # The worker (`flask --app wsgi worker`): seconds between rounds, and the hour (in
+    # BABEL_DEFAULT_TIMEZONE) at which the mentors' daily digests go out.
+    WORKER_INTERVAL = 30
+    DIGEST_HOUR = 7
 
     REDIS_URL: str | None = None
+
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app. Their
+    # X-Forwarded-For/-Proto/-Host are trusted that many hops deep and no further; 0 (the
+    # default) trusts none, so a client cannot choose the address the rate limits count.
+    TRUSTED_PROXIES = 0
+    # Course media are authorised by the app and then sent by nginx (X-Accel-Redirect to this
+    # internal location) when set, e.g. "/_media"; unset, the app sends the file itself.
+    MEDIA_ACCEL_PREFIX: str | None = None
+
+    # Logs go to standard error: "text" (one readable line per event) or "json" (JSON lines).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
 
     # Printed on certificates.
     CERTIFICATE_SIGNATORY_NAME = "Programme Coordinator"
@@ -78,6 +95,12 @@ class Defaults:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     RESET_LIMIT_PER_ADDRESS = "10 per hour"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+    # Failed sign-ins count per account and client address (the owner signing in from elsewhere
+    # is not locked out), and, more slowly, per account from anywhere (a spread-out guessing run).
+    LOGIN_LIMIT_PER_ACCOUNT_ANYWHERE = "50 per hour"
+    # With Redis unreachable, counting goes on in each process's memory (logged as a warning).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     # Pages travel gzip-compressed (weak connections); uploads and PDFs are sent as they are.
@@ -110,12 +133,18 @@ _ENV_SETTINGS: dict[str, type] = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_DEFAULT_SENDER": str,
+    "WORKER_INTERVAL": int,
+    "DIGEST_HOUR": int,
     "REDIS_URL": str,
     "COURSES_DIR": str,
     "UPLOAD_FOLDER": str,
     "CERTIFICATE_SIGNATORY_NAME": str,
     "CERTIFICATE_SIGNATORY_TITLE": str,
     "SIGNING_KEY_PATH": str,
+    "TRUSTED_PROXIES": int,
+    "MEDIA_ACCEL_PREFIX": str,
+    "LOG_FORMAT": str,
+    "LOG_LEVEL": str,
     "SESSION_IDLE_MINUTES": int,
     "SESSION_MAX_HOURS": int,
     "MAX_CONTENT_LENGTH": int,
@@ -148,18 +177,71 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def mail_domain(base_url: str) -> str:
+    """The host name of BASE_URL, for the sender address and Message-IDs."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(base_url).hostname or "localhost"
+
+
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete; the message says what to change."""
+
+
+SECRET_KEY_PROBLEM = (
+    "SECRET_KEY is the built-in development key or shorter than 32 bytes. "
+    "Set SECRET_KEY in the environment or in instance/config.py, for example to the "
+    "output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+)
 
 
 def check_config(config: dict[str, Any]) -> None:
     """Refuse to run outside debug and testing with settings that are unsafe in production."""
     if config.get("TESTING") or config.get("DEBUG"):
         return
+    if _weak_secret(config):
+        raise ConfigError(SECRET_KEY_PROBLEM)
+
+
+def _weak_secret(config: dict[str, Any]) -> bool:
     secret = config.get("SECRET_KEY") or ""
-    if secret == DEFAULT_SECRET_KEY or len(secret.encode()) < 32:
-        raise ConfigError(
-            "SECRET_KEY is the built-in development key or shorter than 32 bytes. "
-            "Set SECRET_KEY in the environment or in instance/config.py, for example to the "
-            "output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-        )
+    return secret == DEFAULT_SECRET_KEY or len(secret.encode()) < 32
+
+
+def catalogue_problems(translations: Path, languages=LANGUAGES) -> list[str]:
+    """Languages whose compiled catalogue (.mo) is missing or older than its source (.po).
+
+    Without the .mo file a language silently shows English; an old one shows yesterday's text.
+    """
+    missing, stale = [], []
+    for lang in languages:
+        source = translations / lang / "LC_MESSAGES" / "messages.po"
+        if not source.exists():
+            continue  # English: the messages are the source
+        compiled = source.with_suffix(".mo")
+        if not compiled.exists():
+            missing.append(lang)
+        elif compiled.stat().st_mtime < source.stat().st_mtime:
+            stale.append(lang)
+    problems = []
+    fix = f"run: pybabel compile -d {translations} (or make install)"
+    if missing:
+        problems.append(f"translations not compiled for {', '.join(missing)}: those pages would be "
+                        f"English; {fix}")
+    if stale:
+        problems.append(f"compiled translations older than their sources for {', '.join(stale)}; {fix}")
+    return problems
+
+
+def readiness_problems(config: dict[str, Any], *, translations: Path) -> list[str]:
+    """What must be fixed before this configuration may serve in production."""
+    problems = []
+    if _weak_secret(config):
+        problems.append(SECRET_KEY_PROBLEM)
+    problems.extend(catalogue_problems(translations))
+    key = Path(config["SIGNING_KEY_PATH"])
+    if not key.exists():
+        problems.append(f"no certificate signing key at {key}: create it once with "
+                        f"`flask --app wsgi certificates keygen` (and back it up), or copy the "
+                        f"deployment's key there; the app never makes one by itself in production")
+    return problems

@@ -34,8 +34,8 @@ babel = Babel()
 compress = Compress()
 
 
-def _client_address() -> str:
+def client_address() -> str:
     return get_remote_address() or request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)

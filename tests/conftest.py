@@ -3,6 +3,7 @@ server on loopback, and count_queries. The same suite runs on SQLite (default) a
 PostgreSQL (TEST_DATABASE_URL)."""
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 
@@ -52,6 +53,22 @@ def database_url(tmp_path_factory) -> str:
         flask_migrate.upgrade()
         db.engine.dispose()
     return url
+
+
+@pytest.fixture(autouse=True)
+def _not_under_flask_cli(monkeypatch):
+    """Flask's command line sets FLASK_RUN_FROM_CLI in the process when a test invokes it, which
+    changes how create_app reports problems (logs instead of refusing): start each test without.
+    An app built without TESTING attaches its log handler to the "nergi" logger: take it off
+    again, so that later tests' caplog sees the records."""
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    yield
+    for name in ("nergi", "flask-limiter"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if handler.get_name() == "nergi-stderr":
+                logger.removeHandler(handler)
+        logger.propagate = True
 
 
 @pytest.fixture(scope="session")

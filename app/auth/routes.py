@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from app.auth import services
 from app.auth.forms import (AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm,
@@ -14,7 +15,8 @@ from app.auth.models import User, normalise_email
 from app.core import audit
 from app.core.authz import require
 from app.core.web import clock, safe_next
-from app.extensions import db, limiter, login_manager
+from app.extensions import client_address, db, limiter, login_manager
+from app.notify.services import outbox_is_stalled
 
 bp = Blueprint("auth", __name__)
 
@@ -31,8 +33,23 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def _form_email() -> str:
+    # A key function must never raise: Flask-Limiter takes any exception for a dead storage and
+    # would stop counting in Redis. A body over the size limit is refused by the view (413).
+    try:
+        return normalise_email(request.form.get("email", ""))
+    except HTTPException:
+        return ""
+
+
 def _account_key() -> str:
-    return "account:" + normalise_email(request.form.get("email", ""))
+    return "account:" + _form_email()
+
+
+def _account_and_client_key() -> str:
+    # The client is its address as the trusted proxies report it (TRUSTED_PROXIES): someone
+    # guessing from one place locks that place out of this account, not the owner elsewhere.
+    return f"account:{_form_email()}|client:{client_address()}"
 
 
 def _failed_attempt(response) -> bool:
@@ -40,7 +57,7 @@ def _failed_attempt(response) -> bool:
 
 
 def _on_login_breach(limit) -> None:
-    audit.record("authn_login_lock", target=normalise_email(request.form.get("email", ""))[:200],
+    audit.record("authn_login_lock", target=_form_email()[:200],
                  limit=str(limit.limit))
     db.session.commit()
 
@@ -59,7 +76,9 @@ def _start_session(user: User, remember: bool) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("LOGIN_LIMIT_PER_ADDRESS", deduct_when=_failed_attempt, on_breach=_on_login_breach)
-@_limit("LOGIN_LIMIT_PER_ACCOUNT", key_func=_account_key, deduct_when=_failed_attempt,
+@_limit("LOGIN_LIMIT_PER_ACCOUNT", key_func=_account_and_client_key, deduct_when=_failed_attempt,
+        on_breach=_on_login_breach)
+@_limit("LOGIN_LIMIT_PER_ACCOUNT_ANYWHERE", key_func=_account_key, deduct_when=_failed_attempt,
         on_breach=_on_login_breach)
 def login():
     if current_user.is_authenticated and request.method == "GET" and not request.args.get("next"):
@@ -190,8 +209,12 @@ def admin_users():
             form.email.errors.append(str(error))
         else:
             db.session.commit()
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            flash(_("Invitation queued for %(email)s: the e-mail worker sends it within a minute or two.",
+                    email=user.email), "success")
             return redirect(url_for("auth.admin_users"))
+    if outbox_is_stalled():
+        flash(_("Some e-mails have been waiting more than five minutes to be sent. Check that the worker "
+                "(flask --app wsgi worker) is running."), "warning")
     users = db.session.scalars(select(User).order_by(User.name, User.email)).all()
     return render_template("admin/users.html", form=form, users=users, action_form=UserAdminForm())
 

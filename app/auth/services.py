@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import email_validator
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -46,6 +47,19 @@ class InvalidToken(AccountError):
 
 class DuplicateEmail(AccountError):
     pass
+
+
+class InvalidEmail(AccountError):
+    pass
+
+
+def check_email_address(email: str) -> None:
+    """Raise InvalidEmail unless ``email`` is a syntactically valid address (the same rule as
+    the forms' Email validator; no DNS look-up)."""
+    try:
+        email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError as error:
+        raise InvalidEmail(str(_l("Enter an e-mail address such as name@example.org."))) from error
 
 
 @lru_cache(maxsize=1)
@@ -177,8 +191,10 @@ def reset_password(raw: str, new_password: str) -> User:
 
 def create_user(email: str, *, name: str = "", password: str | None = None, locale: str = "en",
                 is_admin: bool = False, municipality: str = "", organisation: str = "") -> User:
-    """Create an account. Raises DuplicateEmail, or WeakPassword when a password is given."""
+    """Create an account. Raises InvalidEmail, DuplicateEmail, or WeakPassword when a password
+    is given."""
     email = normalise_email(email)
+    check_email_address(email)
     if User.by_email(email) is not None:
         raise DuplicateEmail(str(_l("An account with this e-mail address already exists.")))
     user = User(email=email, name=(name or "").strip(), locale=locale if locale in LANGUAGES else "en",

@@ -4,11 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.certificates import codes, credential, services
+from app.certificates import codes, credential, keys, services
 from app.certificates.models import Certificate
 from app.content.models import Course
 from app.database import utcnow
@@ -65,11 +66,41 @@ def reissue_command(code: str) -> None:
     click.echo(codes.format_code(new.code))
 
 
+@certificates_cli.command("keygen")
+def keygen_command() -> None:
+    """Create the certificate signing key (once per deployment; mode 0600). Back it up."""
+    path = Path(current_app.config["SIGNING_KEY_PATH"])
+    try:
+        key = keys.create_signing_key(path)
+    except keys.KeyFileError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"created {path} (key id {keys.key_thumbprint(key)}); keep a copy with the backups")
+
+
+@certificates_cli.command("rotate-key")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def rotate_key_command(yes: bool) -> None:
+    """Retire the signing key and make a new one; the retired public key stays published."""
+    path = Path(current_app.config["SIGNING_KEY_PATH"])
+    if not yes:
+        click.confirm("New certificates will be signed with a new key. Continue?", abort=True)
+    try:
+        old_kid, new_kid = keys.rotate_signing_key(path)
+    except keys.KeyFileError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"retired {old_kid} (still published for verification); signing now with {new_kid}")
+    click.echo("copy the new key, and the folder of retired keys, to every host and to the backups")
+
+
 @certificates_cli.command("verify")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def verify_command(path: str) -> None:
     """Check a .jwt credential: signature, dates and revocation status. Exit 1 unless valid."""
     token = Path(path).read_text(encoding="utf-8").strip()
+    try:
+        services.public_jwks()  # never creates a key: a host without one says so
+    except keys.KeyFileError as error:
+        raise click.ClickException(str(error)) from error
     status_list = services.signed_status_list()
     lookup = credential.status_list_lookup(lambda url: status_list if url == services.status_list_url() else None,
                                            services.public_jwks(), now=utcnow())

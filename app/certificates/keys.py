@@ -79,6 +79,68 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+class MissingKeyError(KeyFileError):
+    """No key file where one is expected; an operator must create or restore it."""
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    """Return the key stored at ``path``; never create one (production)."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingKeyError(
+            f"no certificate signing key at {path}: create it once with "
+            f"`flask --app wsgi certificates keygen`, or restore the deployment's key from backup"
+        )
+    return load_or_create_signing_key(path)
+
+
+def create_signing_key(path: Path) -> Ed25519PrivateKey:
+    """Create a new key at ``path`` (mode 0600); refuse if one is there already."""
+    path = Path(path)
+    if path.exists():
+        raise KeyFileError(f"{path} exists already; use `certificates rotate-key` to replace it")
+    return load_or_create_signing_key(path)
+
+
+def retired_keys_folder(path: Path) -> Path:
+    """Where the public halves of retired keys are kept: beside the key, ``<name>.retired/``."""
+    path = Path(path)
+    return path.with_name(path.name + ".retired")
+
+
+def retired_public_keys(path: Path) -> list[Ed25519PublicKey]:
+    """The public keys retired from ``path`` by rotation, oldest first."""
+    folder = retired_keys_folder(path)
+    if not folder.is_dir():
+        return []
+    found = []
+    for item in sorted(folder.glob("*.pub.pem")):
+        key = serialization.load_pem_public_key(item.read_bytes())
+        if isinstance(key, Ed25519PublicKey):
+            found.append(key)
+    return found
+
+
+def rotate_signing_key(path: Path) -> tuple[str, str]:
+    """Retire the key at ``path`` (its public half stays published) and put a new one in its
+    place. Returns (retired kid, new kid). The old private key is deleted: it signs nothing again.
+    """
+    path = Path(path)
+    old = load_signing_key(path)
+    folder = retired_keys_folder(path)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    old_kid = key_thumbprint(old)
+    public_pem = old.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    number = len(list(folder.glob("*.pub.pem"))) + 1
+    (folder / f"{number:04d}-{old_kid}.pub.pem").write_bytes(public_pem)
+    replacement = path.with_name(f".{path.name}.rotating")
+    replacement.unlink(missing_ok=True)
+    new = load_or_create_signing_key(replacement)
+    os.replace(replacement, path)  # atomic: readers see the old key or the new one, never none
+    return old_kid, key_thumbprint(new)
+
+
 def _public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> Ed25519PublicKey:
     return key.public_key() if isinstance(key, Ed25519PrivateKey) else key
 

@@ -72,11 +72,19 @@ def status_list_url() -> str:
 
 
 def signing_key():
-    return keys.load_or_create_signing_key(Path(current_app.config["SIGNING_KEY_PATH"]))
+    """The current signing key. Only development and tests make one on first use; a production
+    instance without it fails loudly (see `certificates keygen`), rather than quietly signing
+    with a new key that no earlier credential was signed with."""
+    path = Path(current_app.config["SIGNING_KEY_PATH"])
+    if current_app.config.get("DEBUG") or current_app.config.get("TESTING"):
+        return keys.load_or_create_signing_key(path)
+    return keys.load_signing_key(path)
 
 
 def public_jwks() -> dict:
-    return keys.jwks(signing_key())
+    """The current key, then every retired one: credentials signed before a rotation still verify."""
+    path = Path(current_app.config["SIGNING_KEY_PATH"])
+    return keys.jwks(signing_key(), *keys.retired_public_keys(path))
 
 
 def _principles(course: Course) -> list[str]:

@@ -1,12 +1,12 @@
 """Record security-relevant events: one row per event, plus one structured log line."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from flask import g, has_request_context, request
 
+from app.core import logs
 from app.core.models import AuditEvent
 from app.extensions import db
 
@@ -34,11 +34,6 @@ def record(action: str, *, actor=None, target: Any = "", **detail: Any) -> Audit
         detail=detail,
     )
     db.session.add(event)
-    log.info(
-        json.dumps(
-            {"action": action, "actor": event.actor_id, "target": event.target,
-             "ip": ip, "request_id": request_id, **detail},
-            ensure_ascii=True, default=str,
-        )
-    )
+    logs.event(log, "audit", action=action, actor=event.actor_id, target=event.target, ip=ip,
+               request_id=request_id, **{f"detail_{key}": value for key, value in detail.items()})
     return event

@@ -5,6 +5,7 @@ the copy. PostgreSQL: pg_dump in its custom format (restore with pg_restore).
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -16,10 +17,19 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 
+def _private_file(path: Path) -> None:
+    """Create (or empty) ``path`` readable and writable by its owner only, before anything is
+    written into it: a backup holds password hashes and learners' work."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT; make it private
+
+
 def backup_sqlite(source: Path, dest: Path) -> str:
     """Copy a live SQLite database page by page; returns PRAGMA integrity_check of the copy."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     temporary = dest.with_suffix(dest.suffix + ".part")
+    _private_file(temporary)
     with sqlite3.connect(source) as live, sqlite3.connect(temporary) as copy:
         live.backup(copy, pages=256)
         result = copy.execute("PRAGMA integrity_check").fetchone()[0]
@@ -37,6 +47,7 @@ def backup_postgres(url: str, dest: Path) -> None:
         raise click.ClickException("pg_dump is not installed (Debian package postgresql-client)")
     parsed = make_url(url).set(drivername="postgresql")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _private_file(dest)
     subprocess.run([pg_dump, "--format=custom", f"--file={dest}",
                     parsed.render_as_string(hide_password=False)], check=True)
 
@@ -54,4 +65,4 @@ def backup_command(dest: str) -> None:
     else:
         backup_postgres(str(url.render_as_string(hide_password=False)), target)
         click.echo(f"pg_dump written to {target}")
-    click.echo("Back up the upload folder and instance/signing-key.pem with it.")
+    click.echo("Back up the upload folder and the signing key (with its .retired folder) with it.")

@@ -1,11 +1,14 @@
 """Translated error pages, and the mapping of our typed errors to HTTP answers."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.core import logs
 from app.core.authz import AccessDenied
 from app.extensions import db
 
@@ -18,6 +21,7 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An error occurred on our side and has been logged. Please try again in a moment.")),
 }
+error_log = logging.getLogger("nergi.errors")
 CSRF_MESSAGE = _l("This form has expired or was sent from another site. Reload the page and send it again.")
 
 
@@ -48,4 +52,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        original = getattr(error, "original_exception", None)
+        if original is not None:  # an unhandled exception: into the operator's log, with the request id
+            logs.event(error_log, "unhandled exception", logging.ERROR, path=logs.loggable_path(request.path),
+                       error=f"{type(original).__name__}: {original}")
         return render_error(error.code or 500)

@@ -77,6 +77,9 @@ def _security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers["X-Request-ID"] = g.get("request_id", "")
+    if current_app.config["BASE_URL"].startswith("https://"):
+        # Browsers that saw the site over https once never try plain http for it for a year.
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if "_user_id" in session and "Cache-Control" not in headers:
         headers["Cache-Control"] = "private, no-store"
     return response

@@ -6,13 +6,14 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from app.config import mail_domain
 from app.database import utcnow
 from app.extensions import db
 from app.notify.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -23,6 +24,7 @@ SUBJECTS: dict[str, object] = {
     "invitation": _l("You are invited to Nergi"),
 }
 STALE_CLAIM = timedelta(minutes=10)
+CLAIM_BATCH = 10  # with MAIL_TIMEOUT 10 s, a batch takes well under STALE_CLAIM
 
 
 def register_template(name: str, subject) -> None:
@@ -56,7 +58,9 @@ def build_message(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = subject
     email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.to_address
-    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain="nergi")
+    email["Date"] = formatdate(usegmt=True)
+    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}",
+                                     domain=mail_domain(current_app.config["BASE_URL"]))
     email.set_content(text)
     email.add_alternative(html, subtype="html")
     return email
@@ -81,62 +85,123 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Mark a message as being sent; False when another worker took it first."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING)
-        .values(state=SENDING, claimed_at=now)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+def _is_permanent(error: Exception) -> bool:
+    """A 5xx answer about this message (sender, recipients or content refused): trying again
+    will not help. Connection, time-out and authentication problems are the server's or the
+    configuration's, and are retried."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError)):
+        return 500 <= error.smtp_code < 600
+    return False
 
 
-def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport:
-    """Send the messages whose time has come; failures wait with back-off. Commits per message.
-
-    Delivery is at least once: a worker killed between SMTP and the final commit leaves the
-    message "sending", and it is tried again once its claim is older than ten minutes.
-    """
-    now = now or utcnow()
-    report = DeliveryReport()
+def _claim_due(limit: int, now: datetime) -> list[tuple[int, EmailMessage | None, str]]:
+    """In one short transaction: release stale claims, claim the due messages and render them.
+    Returns (id, rendered e-mail or None, rendering error) per claimed message."""
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.state == SENDING, OutboxMessage.claimed_at < now - STALE_CLAIM)
         .values(state=PENDING)
     )
-    db.session.commit()
     due_ids = db.session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     ).all()
+    claimed = []
     for message_id in due_ids:
-        if not _claim(message_id, now):
+        # Another worker may have claimed it since the select: the state test decides.
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING)
+            .values(state=SENDING, claimed_at=now)
+        )
+        if result.rowcount != 1:
             continue
         message = db.session.get(OutboxMessage, message_id)
         try:
-            _smtp_send(build_message(message))
-        except (OSError, smtplib.SMTPException) as error:
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-                message.state = FAILED
-                report.failed += 1
-            else:
-                message.state = PENDING
-                message.next_attempt_at = now + backoff(message.attempts)
-                report.deferred += 1
-            report.errors.append(f"#{message.id}: {message.last_error}")
+            claimed.append((message_id, build_message(message), ""))
+        except Exception as error:  # a template that fails to render is a permanent failure
+            claimed.append((message_id, None, f"{type(error).__name__}: {error}"))
+    db.session.commit()
+    return claimed
+
+
+def _record(message_id: int, now: datetime, error: str, permanent: bool, report: DeliveryReport) -> None:
+    """In one short transaction: write down how the attempt went."""
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    if not error:
+        message.state = SENT
+        message.sent_at = utcnow()
+        message.last_error = ""
+        report.sent += 1
+    else:
+        message.last_error = error[:2000]
+        if permanent or message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            message.state = FAILED
+            report.failed += 1
         else:
-            message.attempts += 1
-            message.state = SENT
-            message.sent_at = utcnow()
-            message.last_error = ""
-            report.sent += 1
-        db.session.commit()
+            message.state = PENDING
+            message.next_attempt_at = now + backoff(message.attempts)
+            report.deferred += 1
+        report.errors.append(f"#{message.id}: {message.last_error}")
+    db.session.commit()
+
+
+def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryReport:
+    """Send the messages whose time has come; failures wait with back-off.
+
+    No transaction is open while the SMTP server is talked to (on SQLite an open transaction
+    holds the write lock, and a slow mail server would stall every page): messages are claimed
+    and rendered in one short transaction, sent with a socket time-out, and each result is
+    written in another. A 5xx refusal of a message fails it at once.
+
+    Delivery is at least once: a worker killed between SMTP and the final commit leaves the
+    message "sending", and it is tried again once its claim is older than ten minutes.
+    """
+    now = now or utcnow()
+    report = DeliveryReport()
+    remaining = limit
+    while remaining > 0:
+        # Small batches: a claim must not go stale (STALE_CLAIM) while its batch is still
+        # waiting for a slow server, or another worker would send it a second time.
+        batch = _claim_due(min(remaining, CLAIM_BATCH), now)
+        for message_id, email, render_error in batch:
+            if email is None:
+                _record(message_id, now, render_error, True, report)
+                continue
+            try:
+                _smtp_send(email)
+            except (OSError, smtplib.SMTPException) as error:
+                _record(message_id, now, f"{type(error).__name__}: {error}", _is_permanent(error), report)
+            else:
+                _record(message_id, now, "", False, report)
+        if len(batch) < min(remaining, CLAIM_BATCH):
+            break
+        remaining -= len(batch)
     return report
+
+
+def deliver_round(now: datetime) -> str:
+    """The worker's job: send what is due now."""
+    report = deliver_due()  # its own clock: include what this round queued
+    if not (report.sent or report.deferred or report.failed):
+        return ""
+    return f"sent {report.sent}, deferred {report.deferred}, failed {report.failed}"
+
+
+def outbox_is_stalled(minutes: int = 5) -> bool:
+    """True when a message has been due for longer than ``minutes``: no worker is sending."""
+    cutoff = utcnow() - timedelta(minutes=minutes)
+    return db.session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at < cutoff)
+        .limit(1)
+    ) is not None
 
 
 def requeue_failed() -> int:

@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
 from app import create_app
+from app.certificates.keys import load_or_create_signing_key
 from app.config import normalise_database_url
 from app.extensions import db
 from tests.support.live_server import HttpClient, LiveServer
@@ -190,6 +191,7 @@ def test_acknowledged_uploads_survive_kill_9(request, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "config.py").write_text(INSTANCE_CONFIG)
+    load_or_create_signing_key(instance / "signing-key.pem")  # production will not start without it
 
     on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
     if on_postgres:

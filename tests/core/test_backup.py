@@ -56,3 +56,64 @@ def test_postgres_backup_with_pg_dump(app, runner, tmp_path, factories):
     listing = __import__("subprocess").run(["pg_restore", "--list", str(tmp_path / "nergi.dump")],
                                            capture_output=True, text=True, check=True).stdout
     assert "TABLE DATA public user" in listing
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="the SQLite restore; PostgreSQL's is below")
+def test_sqlite_backup_is_private_and_restores_as_documented(tmp_path, app, runner, factories):
+    """docs/operations.md: stop the app, put the copy in place of instance/nergi.db (removing any
+    -wal/-shm beside it), start again."""
+    import os
+    import stat
+
+    factories.make_user(email="kept@example.org")
+    dest = tmp_path / "backups" / "nergi.db"
+    result = runner.invoke(args=["backup", str(dest)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    restored = tmp_path / "restored" / "nergi.db"
+    restored.parent.mkdir()
+    shutil.copy2(dest, restored)
+    again = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{restored}"})
+    with again.app_context():
+        assert db.session.execute(text("SELECT email FROM \"user\"")).scalars().all() == ["kept@example.org"]
+        heads = db.session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        db.engine.dispose()
+    assert len(heads) == 1
+    os.chmod(dest, 0o644)  # an existing file is made private again by the next backup
+    runner.invoke(args=["backup", str(dest)])
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL or not shutil.which("pg_restore"), reason="needs PostgreSQL and pg_restore")
+def test_postgres_restore_as_documented_into_an_empty_database_and_over_a_used_one(app, runner, tmp_path, factories):
+    import stat
+    import subprocess
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    factories.make_user(email="kept@example.org")
+    dump = tmp_path / "nergi.dump"
+    assert runner.invoke(args=["backup", str(dump)]).exit_code == 0
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    server = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    name = f"restore_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    target = server.set(database=name, drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        for attempt in ("empty database", "over the restored one"):
+            # The command docs/operations.md gives, word for word but for the names.
+            done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={target}",
+                                   str(dump)], capture_output=True, text=True)
+            assert done.returncode == 0 and not done.stderr, (attempt, done.stderr[-2000:])
+        restored = create_engine(server.set(database=name))
+        with restored.connect() as connection:
+            assert connection.execute(text('SELECT email FROM "user"')).scalars().all() == ["kept@example.org"]
+        restored.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.certificates.keys import load_or_create_signing_key
 from app.config import ConfigError, check_config
+from app.core.logs import JSONFormatter, TextFormatter
 from app.extensions import db
 
 PUBLIC_GET = {"/login", "/forgot", "/healthz", "/verify", "/verify/<code>", "/.well-known/jwks.json",
@@ -31,7 +33,8 @@ def test_every_html_page_has_security_headers(client, factories, auth):
 
 def test_healthz_reports_database(client, make_app, tmp_path):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "not configured"}
     broken = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
@@ -45,8 +48,10 @@ def test_error_pages_are_translated(client):
     assert georgian.status_code == 404 and "Page not found" not in body and 'lang="ka"' in body
 
 
-def test_500_page_shows_no_traceback(make_app):
-    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+def test_500_page_shows_no_traceback(make_app, tmp_path):
+    key = tmp_path / "production-key.pem"
+    load_or_create_signing_key(key)  # production refuses to start without one
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, SIGNING_KEY_PATH=str(key))
 
     @app.get("/boom")
     def boom():
@@ -147,8 +152,10 @@ def test_production_config_refuses_default_secret():
     check_config({"DEBUG": True, "SECRET_KEY": "dev-only-insecure-secret-key-change-me"})
 
 
-def test_production_settings_are_safe(monkeypatch):
+def test_production_settings_are_safe(monkeypatch, tmp_path):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    load_or_create_signing_key(tmp_path / "key.pem")
+    monkeypatch.setenv("SIGNING_KEY_PATH", str(tmp_path / "key.pem"))
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
     monkeypatch.setenv("BASE_URL", "https://nergi.example.org")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/nergi")
@@ -159,6 +166,7 @@ def test_production_settings_are_safe(monkeypatch):
     assert app.config["MAX_CONTENT_LENGTH"] == 25 * 1024 * 1024
     assert app.config["REMEMBER_COOKIE_DURATION"].days == 14
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/nergi"
+    assert app.config["MAIL_DEFAULT_SENDER"] == "Nergi <no-reply@nergi.example.org>"
 
 
 def test_instance_config_sits_between_defaults_and_environment(tmp_path, monkeypatch):
@@ -174,11 +182,17 @@ def test_audit_log_lines_cannot_be_forged(client, caplog):
     caplog.set_level(logging.INFO, logger="nergi.audit")
     client.post("/login", data={"email": "a@example.org\r\nINJECTED line", "password": "x" * 9})
     client.post("/login", data={"email": "eve@example.org", "password": "my secret password"})
-    lines = [r.getMessage() for r in caplog.records if r.name == "nergi.audit"]
-    assert lines and all("\n" not in line and "\r" not in line for line in lines)
-    assert all("my secret password" not in line for line in lines)
-    for line in lines:
-        json.loads(line)
+    records = [r for r in caplog.records if r.name == "nergi.audit"]
+    for formatter in (JSONFormatter(), TextFormatter()):
+        lines = [formatter.format(record) for record in records]
+        assert lines and all("\n" not in line and "\r" not in line for line in lines)
+        assert all("my secret password" not in line for line in lines)
+    entries = [json.loads(JSONFormatter().format(record)) for record in records]
+    assert [(entry["action"], entry["target"]) for entry in entries] == [("login_failure", "eve@example.org")]
+    # A value with a line break stays on its line in both formats.
+    record = logging.LogRecord("nergi.audit", logging.INFO, __file__, 1, "audit", None, None)
+    record.fields = {"target": "x\nINJECTED 2026 INFO nergi.audit"}
+    assert "\n" not in TextFormatter().format(record) and "\n" not in JSONFormatter().format(record)
 
 
 def test_request_size_is_limited(make_app):

@@ -206,3 +206,24 @@ def test_query_counts_do_not_grow(runner, tmp_path, factories, auth, client, cou
 def test_repository_courses_check_cleanly(runner):
     result = runner.invoke(args=["courses", "check", "courses"])
     assert result.exit_code == 0, result.output[:3000]
+
+
+def test_media_are_handed_to_nginx_when_configured(make_app, tmp_path, factories):
+    app = make_app(COURSES_DIR=str(tmp_path), MEDIA_ACCEL_PREFIX="/_media")
+    write_course(tmp_path)
+    sync(app.test_cli_runner(), tmp_path)
+    user = factories.make_user()
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    page = client.get("/courses/demo/intro").get_data(as_text=True)
+    import re
+
+    src = re.search(r'src="(/media/demo/[0-9a-f]{12}/media/dot.png)"', page).group(1)
+    response = client.get(src)
+    assert response.status_code == 200 and response.data == b""  # nginx sends the bytes
+    assert response.headers["X-Accel-Redirect"] == "/_media/demo/media/dot.png"
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    # Nobody signed in: no X-Accel-Redirect, so nginx sends nothing.
+    anonymous = app.test_client().get(src)
+    assert anonymous.status_code == 302 and "X-Accel-Redirect" not in anonymous.headers

@@ -103,7 +103,8 @@ class LiveServer:
         self.port = port or free_port()
         # Only the settings given here: none of the developer's environment settings leak in.
         base = {k: v for k, v in os.environ.items()
-                if k not in _ENV_SETTINGS and k not in ("FLASK_APP", "FLASK_DEBUG", "PYTHONWARNINGS")}
+                if k not in _ENV_SETTINGS
+                and k not in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI", "PYTHONWARNINGS")}
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115  (closed in close())
         self._buffer = b""
