@@ -4,13 +4,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 REQUIRED = _l("Fill in this field.")
 
 
 class WorkForm(FlaskForm):
     body = TextAreaField(_l("Your answer (Markdown)"), validators=[Length(max=200_000)])
+    # The draft's version when the page was made (0: no draft yet): a save from an older page
+    # (another tab, a double click) is handed back instead of overwriting. The template writes
+    # the value from the draft shown, never from the posted form.
+    version = IntegerField(validators=[Optional(), NumberRange(min=0)])
 
 
 class ConfirmSubmitForm(FlaskForm):

@@ -28,7 +28,7 @@ UPLOAD_SLACK = 2 * 1024 * 1024
 
 
 def _work_page(course, item, translation, outline, lang, *, submission, form, errors=(), preview=None,
-               status=200):
+               status=200, saved_draft=None):
     options = services.options_for(translation)
     history = queries.submission_history(submission) if submission else []
     drafts = [] if submission is None else db.session.scalars(select(Attachment).where(
@@ -36,7 +36,25 @@ def _work_page(course, item, translation, outline, lang, *, submission, form, er
     return render_template("assignments/work.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, submission=submission, form=form, options=options,
                            history=history, draft_files=drafts, errors=errors, preview=preview,
-                           render=render_markdown), status
+                           saved_draft=saved_draft, render=render_markdown), status
+
+
+def _draft_conflict(course, item, translation, lang, form):
+    """The work page again (409): the learner's text in the form, the stored draft under it,
+    and a form version that lets them save theirs over it if they choose to."""
+    submission = services.submission_for(current_user, item)
+    if submission is not None and not submission.is_editable:
+        errors = [_("This work was submitted from another tab or window while you were writing, so your text "
+                    "was not saved. It is shown below so that you can copy it.")]
+    else:
+        errors = [_("This draft was saved from another tab or window, or by a second click, while you were "
+                    "writing, so your text was not saved. It is kept in the form below, with the saved draft "
+                    "under it: save again to keep your text.")]
+    if any(upload and upload.filename for upload in request.files.getlist("files")):
+        errors.append(_("The files you chose were not attached: choose them again."))
+    outline = learning_queries.course_outline(current_user, course, lang)
+    return _work_page(course, item, translation, outline, lang, submission=submission, form=form,
+                      errors=errors, status=409, saved_draft=submission.draft_body if submission else None)
 
 
 def assignment_view(*, course, item, translation, outline, lang):
@@ -70,12 +88,14 @@ def save_work(slug: str, item_slug: str):
     form = WorkForm()
     if not form.validate_on_submit():
         abort(400)
-    submission = services.submission_for(current_user, item, create=True)
     try:
-        services.save_draft(current_user, submission, form.body.data)
+        submission = services.save_draft(current_user, item, form.body.data, form.version.data)
     except IllegalTransition:
         flash(_("This work was already submitted."), "info")
         return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
+    except (services.DraftConflict, StaleDataError):
+        db.session.rollback()
+        return _draft_conflict(course, item, translation, lang, form)
     errors, status = [], 200
     for upload in request.files.getlist("files"):
         if not upload or not upload.filename:

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.assignments import files as file_store
 from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment,
@@ -33,6 +34,11 @@ register_template("mentor_digest", _l("Submissions waiting for your review"))
 
 class ReviewConflict(Exception):
     """Someone else changed the submission since this mentor opened it."""
+
+
+class DraftConflict(Exception):
+    """The draft was saved elsewhere (another tab or window, a second click) after this form
+    was loaded; nothing of this save was kept."""
 
 
 class InvalidReview(Exception):
@@ -112,12 +118,18 @@ def _may_manage_links(user, target) -> bool:
 
 # -- learner ---------------------------------------------------------------------------
 
-def submission_for(user, item: Item, *, create: bool = False) -> Submission | None:
-    """The user's submission for an assignment item, created as an empty draft on request."""
+def submission_for(user, item: Item, *, create: bool = False, lock: bool = False) -> Submission | None:
+    """The user's submission for an assignment item, created as an empty draft on request.
+
+    With lock, its row is read afresh and held until the transaction ends (SELECT … FOR
+    UPDATE; SQLite ignores it, and its BEGIN IMMEDIATE already serialises writers).
+    """
     if item.kind != ASSIGNMENT:
         raise AccessDenied("submission.edit", item, hide=True)
-    submission = db.session.scalar(select(Submission).where(
-        Submission.user_id == user.id, Submission.item_id == item.id))
+    query = select(Submission).where(Submission.user_id == user.id, Submission.item_id == item.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    submission = db.session.scalar(query)
     if submission is None and create:
         require(user, "course.view", item.course, hide=True)
         enrol(user, item.course)
@@ -128,10 +140,33 @@ def submission_for(user, item: Item, *, create: bool = False) -> Submission | No
     return submission
 
 
-def save_draft(user, submission: Submission, body: str) -> None:
-    """Keep the learner's text. Raises AccessDenied, or IllegalTransition after submitting."""
+def save_draft(user, item: Item, body: str, expected_version: int | None) -> Submission:
+    """Keep the learner's text in their draft for the item, making the draft on the first save.
+
+    expected_version is the draft's version that the form was loaded with: 0 when the page
+    showed no draft yet; None when the form did not say (the last save wins). The draft's row
+    stays locked until the transaction ends, so two saves at once queue instead of failing,
+    and the second sees the first's version.
+
+    Raises DraftConflict when the draft changed since the form was loaded (another tab, a
+    double click, two first saves at once), IllegalTransition after submitting, AccessDenied.
+    """
+    submission = submission_for(user, item, lock=True)
+    if submission is None:
+        if expected_version:
+            raise DraftConflict()
+        try:
+            # Two first saves at once both find no draft; the unique (user, item) constraint
+            # refuses the second insert once the first commits.
+            with db.session.begin_nested():
+                submission = submission_for(user, item, create=True)
+        except IntegrityError:
+            raise DraftConflict() from None
+    elif expected_version is not None and submission.version != expected_version:
+        raise DraftConflict()
     require(user, "submission.edit", submission, hide=True)
     submission.edit_draft(body or "")
+    return submission
 
 
 def attach_file(user, submission: Submission, upload, options: AssignmentOptions) -> Attachment:

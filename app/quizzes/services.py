@@ -81,8 +81,21 @@ def start_attempt(user, item: Item, translation: ItemTranslation) -> QuizAttempt
     return attempt
 
 
+def lock_attempt(attempt: QuizAttempt) -> None:
+    """Re-read the attempt and hold its row until the transaction ends.
+
+    Every change to an attempt checks its state and sequence first; two requests that both
+    read sequence n would otherwise both write (PostgreSQL's READ COMMITTED lets them), and
+    one acknowledged answer would be lost, or a hand-in would grade other answers than the
+    ones stored. SELECT … FOR UPDATE makes the second wait and then see the first's commit.
+    SQLite ignores FOR UPDATE; there BEGIN IMMEDIATE (app/database.py) already serialises.
+    """
+    db.session.refresh(attempt, with_for_update=True)
+
+
 def _check_open(user, attempt: QuizAttempt, sequence: int) -> None:
     require(user, "attempt.view", attempt, hide=True)
+    lock_attempt(attempt)
     if attempt.state != IN_PROGRESS:
         raise StaleForm()
     if sequence != attempt.sequence:
@@ -94,8 +107,9 @@ def is_overdue(attempt: QuizAttempt) -> bool:
 
 
 def save_answers(user, attempt: QuizAttempt, answers: dict[str, Any], sequence: int) -> None:
-    """Keep the answers given so far. Raises StaleForm for an old form or a closed attempt;
-    after the time limit the answers are not taken (the server's clock decides)."""
+    """Keep the answers given so far. Raises StaleForm for an old form or a closed attempt,
+    also when another request with the same sequence got there first; after the time limit
+    the answers are not taken (the server's clock decides)."""
     _check_open(user, attempt, sequence)
     if is_overdue(attempt):
         return
@@ -108,12 +122,15 @@ def finish_attempt(user, attempt: QuizAttempt, translation: ItemTranslation,
     """Grade and close the attempt. Answers posted after the time limit are ignored; the
     answers saved before it are graded. Passing records the quiz as done for completion.
 
-    Raises StaleForm for an old form (the newer answers are kept) or a finished attempt.
+    Raises StaleForm for an old form (the newer answers are kept) or a finished attempt. The
+    attempt is locked first, so what is graded is exactly what is stored.
     """
     if sequence is not None:
         _check_open(user, attempt, sequence)
-    elif attempt.state != IN_PROGRESS:
-        raise StaleForm()
+    else:
+        lock_attempt(attempt)
+        if attempt.state != IN_PROGRESS:
+            raise StaleForm()
     if answers is not None and not is_overdue(attempt):
         attempt.answers = answers
     quiz = quiz_of(translation)
@@ -141,9 +158,13 @@ def attempt_user(attempt: QuizAttempt):
 
 
 def close_if_overdue(attempt: QuizAttempt, translation: ItemTranslation) -> bool:
-    """Close an attempt whose time is up, grading what was saved. True when it was closed."""
+    """Close an attempt whose time is up, grading what was saved. True when it was closed
+    (False also when a concurrent request closed it first)."""
     if attempt.state == IN_PROGRESS and is_overdue(attempt):
-        finish_attempt(attempt_user(attempt), attempt, translation, None, None)
+        try:
+            finish_attempt(attempt_user(attempt), attempt, translation, None, None)
+        except StaleForm:
+            return False
         return True
     return False
 
