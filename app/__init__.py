@@ -92,7 +92,9 @@ def _check_ready(app: Flask) -> None:
     if not problems:
         return
     if app.config.get("DEBUG"):
-        for problem in problems:
+        # Development uses its own secret and makes its own key on first use: only a catalogue
+        # problem is worth saying there (the pages would be English).
+        for problem in config_module.catalogue_problems(Path(app.root_path) / "translations"):
             log.warning(problem)
         return
     if not _serving_from_flask_cli():
