@@ -156,17 +156,22 @@ def test_mark_done_without_javascript_goes_to_next(runner, tmp_path, factories, 
     assert "Demo course" in home and "1 of 2 done" in home
 
 
-def test_media_served_with_hash_and_long_cache(make_app, tmp_path, factories):
-    app = make_app(COURSES_DIR=str(tmp_path))  # media are served from the synced folder
+def _media_url_for_signed_in_learner(app, tmp_path, factories):
+    """Sync the demo course from tmp_path, sign a learner in; (client, the lesson image's URL)."""
+    import re
+
     write_course(tmp_path)
     sync(app.test_cli_runner(), tmp_path)
     user = factories.make_user()
     client = app.test_client()
     client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     page = client.get("/courses/demo/intro").get_data(as_text=True)
-    import re
+    return client, re.search(r'src="(/media/demo/[0-9a-f]{12}/media/dot.png)"', page).group(1)
 
-    src = re.search(r'src="(/media/demo/[0-9a-f]{12}/media/dot.png)"', page).group(1)
+
+def test_media_served_with_hash_and_long_cache(make_app, tmp_path, factories):
+    app = make_app(COURSES_DIR=str(tmp_path))  # media are served from the synced folder
+    client, src = _media_url_for_signed_in_learner(app, tmp_path, factories)
     response = client.get(src)
     assert response.status_code == 200 and response.data == PNG
     assert "immutable" in response.headers["Cache-Control"]
@@ -210,15 +215,7 @@ def test_repository_courses_check_cleanly(runner):
 
 def test_media_are_handed_to_nginx_when_configured(make_app, tmp_path, factories):
     app = make_app(COURSES_DIR=str(tmp_path), MEDIA_ACCEL_PREFIX="/_media")
-    write_course(tmp_path)
-    sync(app.test_cli_runner(), tmp_path)
-    user = factories.make_user()
-    client = app.test_client()
-    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
-    page = client.get("/courses/demo/intro").get_data(as_text=True)
-    import re
-
-    src = re.search(r'src="(/media/demo/[0-9a-f]{12}/media/dot.png)"', page).group(1)
+    client, src = _media_url_for_signed_in_learner(app, tmp_path, factories)
     response = client.get(src)
     assert response.status_code == 200 and response.data == b""  # nginx sends the bytes
     assert response.headers["X-Accel-Redirect"] == "/_media/demo/media/dot.png"

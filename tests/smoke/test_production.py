@@ -36,13 +36,13 @@ import sys
 import time
 import uuid
 from email.utils import parsedate_to_datetime
-from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 from babel.support import Translations
 
+from tests.support.live_server import HttpClient
 from tests.support.smtp import SMTPServer, free_port, text_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,48 +267,38 @@ def deployment(tmp_path_factory):
 
 # --- A small HTTPS client with cookies and a chosen source address --------------------------------
 
-class Client:
+class Client(HttpClient):
+    """HTTPS to nginx, from a chosen loopback address, in a chosen language; cookies kept."""
+
     def __init__(self, deployment: Deployment, source: str = "127.0.0.1", language: str = "en"):
+        super().__init__(deployment.https_port, timeout=30)
         self.deployment = deployment
         self.source = source
         self.language = language
-        self.cookies: dict[str, str] = {}
         self.context = ssl.create_default_context(cafile=str(deployment.cafile))
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
-        connection = http.client.HTTPSConnection("127.0.0.1", self.deployment.https_port, timeout=30,
-                                                 context=self.context, source_address=(self.source, 0))
-        sent = {"Accept-Language": self.language, "Connection": "close"}
-        if self.cookies:
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        sent.update(headers or {})
-        try:
-            connection.request(method, path, body=body, headers=sent)
-            response = connection.getresponse()
-            data = response.read()
-        finally:
-            connection.close()
-        for raw in response.msg.get_all("Set-Cookie") or []:
-            jar = SimpleCookie()
-            jar.load(raw)
-            for name, morsel in jar.items():
-                self.cookies[name] = morsel.value
-        return response.status, response.msg, data
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=self.timeout,
+                                           context=self.context, source_address=(self.source, 0))
 
-    def get(self, path: str, **kwargs):
-        return self.request("GET", path, **kwargs)
+    def default_headers(self) -> dict[str, str]:
+        return {"Accept-Language": self.language}
 
-    def form(self, path: str, fields: dict[str, str], page: str | None = None, **kwargs):
+    def get(self, path: str, **kwargs) -> tuple[int, http.client.HTTPMessage, bytes]:
+        response = self.request("GET", path, **kwargs)
+        return response.status, response.headers, response.body
+
+    def form(self, path: str, fields: dict[str, str], page: str | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
         """POST a form the way a browser does: with the CSRF token of the page that shows it."""
         status, _headers, body = self.get(page or path)
         assert status == 200, (path, status)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body.decode())
         assert token, "no CSRF token on " + path
-        return self.request("POST", path, urlencode({"csrf_token": token.group(1), **fields}).encode(),
-                            headers={"Content-Type": "application/x-www-form-urlencoded",
-                                     "Referer": self.deployment.base_url + (page or path), **kwargs.pop("headers", {})},
-                            **kwargs)
+        response = self.request("POST", path, urlencode({"csrf_token": token.group(1), **fields}).encode(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded",
+                                         "Referer": self.deployment.base_url + (page or path), **(headers or {})})
+        return response.status, response.headers, response.body
 
 
 # --- The checks -----------------------------------------------------------------------------------

@@ -213,11 +213,11 @@ class HttpClient:
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> Response:
         """Raises OSError (refused, reset, timed out) or http.client.HTTPException if the server dies."""
-        all_headers = {"Connection": "close", "User-Agent": "nergi-live-test"}
+        all_headers = {"Connection": "close", "User-Agent": "nergi-live-test", **self.default_headers()}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         all_headers.update(headers or {})
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        connection = self.connect()
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
@@ -233,6 +233,13 @@ class HttpClient:
                 else:
                     self.cookies[name] = morsel.value
         return Response(response.status, response.msg, data)
+
+    def connect(self) -> http.client.HTTPConnection:
+        """A new connection to the server (subclasses: HTTPS, another source address)."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+
+    def default_headers(self) -> dict[str, str]:
+        return {}
 
     def post_form(self, path: str, fields: dict[str, str]) -> Response:
         return self.request("POST", path, urlencode(fields).encode(),
