@@ -36,6 +36,7 @@ class ReadItem:
     required: bool = True
     translation: TranslationSpec | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def read_item(item: ItemFile, resolver: CourseLinkResolver) -> ReadItem:
@@ -157,10 +158,14 @@ def _parse_quiz_md(body: str, meta: dict[str, Any], path: str, first_line: int,
 
 
 def _read_gift(item: ItemFile, resolver: CourseLinkResolver) -> ReadItem:
-    from app.quizzes.authoring import parse_gift
+    from app.quizzes.authoring import parse_gift_with_warnings
 
     text, path = item.file.text, item.file.path
-    meta, quiz, problems = parse_gift(text, path=path)
+    meta, quiz, problems, warnings = parse_gift_with_warnings(text, path=path)
+    if not meta:
+        # A GIFT file as Moodle exports it: no settings lines, so the defaults of
+        # docs/authoring.md ("GIFT files from Moodle").
+        meta = gift_defaults(text, item, len(quiz.questions))
     doc = YamlDoc(path, dict(meta), 1, problems=list(problems))
     for number, line in enumerate(text.split("\n"), 1):
         if not line.startswith("//"):
@@ -168,16 +173,29 @@ def _read_gift(item: ItemFile, resolver: CourseLinkResolver) -> ReadItem:
         key = _GIFT_KEY.match(line)
         if key and (key.group(1),) not in doc.lines:
             doc.lines[(key.group(1),)] = number
-    result = ReadItem(item, doc)
-    if not meta:
-        doc.problems.append(Problem(path, 1, "front matter missing: start the file with '// kind: quiz', "
-                                             "'// title: ...' and '// minutes: ...' lines"))
-    else:
-        result.kind = _common(doc, doc.value, item)
-        result.required = checks.boolean(doc, doc.value, "required", True)
+    result = ReadItem(item, doc, warnings=list(warnings))
+    result.kind = _common(doc, doc.value, item)
+    result.required = checks.boolean(doc, doc.value, "required", True)
     renderer = _Renderer(resolver, path, text, 1)
     quiz = renderer.quiz(quiz)
     extra = {key: value for key, value in doc.value.items() if key not in COMMON_KEYS}
     result.problems = doc.problems + renderer.problems
     result.translation = _translation(item, doc, doc.value, text, quiz.intro_html, extra, quiz, None)
     return result
+
+
+_CATEGORY = re.compile(r"^\s*\$CATEGORY:\s*(.*?)\s*$", re.MULTILINE)
+
+
+def gift_defaults(text: str, item: ItemFile, questions: int) -> dict[str, Any]:
+    """Settings for a GIFT file without ``//`` settings lines: a quiz titled after the last
+    part of its first ``$CATEGORY:`` (``$course$/top/Capitals`` gives "Capitals"), else after
+    its file name (``03-final-check`` gives "Final check"); one minute per question, at least 5."""
+    category = _CATEGORY.search(text)
+    title = ""
+    if category:
+        title = category.group(1).rstrip("/").rsplit("/", 1)[-1].strip()
+        title = "" if title.startswith("$") else title
+    if not title:
+        title = item.slug.replace("-", " ").capitalize()
+    return {"kind": "quiz", "title": title, "minutes": max(5, questions)}

@@ -7,6 +7,7 @@ each as ``path:line: message``. It needs no database and no Flask application.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ class LoadResult:
 
     courses: list[CourseSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def load_courses(root: Path) -> LoadResult:
@@ -55,6 +57,7 @@ def load_courses(root: Path) -> LoadResult:
         result.problems.extend(problems)
         if course is not None:
             result.courses.append(course)
+            result.warnings.extend(course.warnings)
     result.problems.sort(key=lambda problem: (problem.path, problem.line, problem.message))
     return result
 
@@ -82,7 +85,8 @@ def load_course(directory: Path) -> tuple[CourseSpec | None, list[Problem]]:
     summaries_html = _render_summaries(course_file, resolver, problems)
     if problems:
         return None, _unique(problems)
-    return _course_spec(folder, course_file, items, summaries_html), []
+    warnings = tuple(_unique([warning for item in read for warning in item.warnings]))
+    return dataclasses.replace(_course_spec(folder, course_file, items, summaries_html), warnings=warnings), []
 
 
 def _assemble_items(folder: CourseFolder, course_file: CourseFile, read: list[ReadItem],

@@ -33,6 +33,9 @@ class Course(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The published upload (app/authoring) whose files this course shows; None: courses/.
+    # No foreign key: course_upload refers to courses by slug, and a cycle would buy nothing.
+    upload_id: Mapped[int | None] = mapped_column(Integer)
 
     items: Mapped[list[Item]] = relationship(back_populates="course", order_by="Item.position")
 

@@ -31,4 +31,5 @@ def format_report(result: LoadResult) -> tuple[int, list[str]]:
         noun = "item" if total == 1 else "items"
         detail = f" ({', '.join(counts)})" if counts else ""
         lines.append(f"{course.slug}: {total} {noun}{detail}, languages {' '.join(course.languages)}")
+    lines.extend(f"{warning.path}:{warning.line}: warning: {warning.message}" for warning in result.warnings)
     return 0, lines

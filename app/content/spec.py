@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.content.problems import Problem
+
 LANGUAGES: tuple[str, ...] = ("en", "ka", "az", "hy", "ru")
 BASE_LANGUAGE = "en"
 ITEM_KINDS: tuple[str, ...] = ("lesson", "quiz", "assignment")
@@ -76,3 +78,5 @@ class CourseSpec:
     completion: dict[str, Any]
     media: dict[str, str]
     source_hash: str
+    #: What the author should know but that does not stop the course (path:line: message).
+    warnings: tuple[Problem, ...] = ()

@@ -14,7 +14,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from app.quizzes.gift import parse_gift, parse_gift_bytes
+from app.quizzes.gift import parse_gift, parse_gift_bytes, parse_gift_with_warnings
 from app.quizzes.markdown_syntax import parse_quiz_markdown
 from app.quizzes.model import Option, Question, Quiz
 from app.quizzes.settings import validate_quiz_settings
@@ -23,6 +23,7 @@ from app.quizzes.types import Matching
 __all__ = [
     "parse_gift",
     "parse_gift_bytes",
+    "parse_gift_with_warnings",
     "parse_quiz_markdown",
     "quiz_structure",
     "render_quiz",

@@ -10,7 +10,11 @@ What is read, and how it maps (see docs/authoring.md, "Quizzes in GIFT"):
   without ``=`` is *multiple*; ``{=a =b =%50%c}`` is *short*; ``{T}``/``{FALSE}`` (also
   ``{TRUE#wrong#right}``) is *true-false*; ``{#…}`` is *numerical*; ``{=a -> 1 …}``
   is *matching* (``= -> x`` is a distractor); text with no braces is a *description*;
-  ``{}`` (an essay) is refused: essays are assignments;
+  ``{}`` (an essay) is skipped with a warning: essays are assignments;
+- two questions with the same ``::name::`` are allowed, as in Moodle: the first keeps the id,
+  the next ones get ``-2``, ``-3`` … in file order (the first free one), with a warning;
+- a ``*`` in an accepted short answer is Moodle's wildcard (any characters, none included;
+  ``\\*`` is a literal asterisk); an answer that is only ``*`` with 0% is the catch-all;
 - answers in the middle of the text make a missing-word question: the text keeps a
   blank (:data:`~app.quizzes.model.BLANK_MD`) where the answers were;
 - ``[markdown]`` and ``[moodle]`` text is kept as Markdown; ``[html]`` text is kept as
@@ -48,6 +52,13 @@ class GiftError(Exception):
         self.message = message
 
 
+class SkippedQuestion(GiftError):
+    """A question Moodle has and Nergi does not (an essay): left out with a warning."""
+
+
+ESSAY_WARNING = "essay question ({}) left out: essays are not quiz questions; write it as an assignment item"
+
+
 def parse_gift_bytes(data: bytes, *, path: str) -> tuple[dict[Any, Any], Quiz, list[Problem]]:
     """Decode a ``.gift`` file and parse it with :func:`parse_gift`.
 
@@ -73,23 +84,56 @@ def parse_gift(text: str, *, path: str) -> tuple[dict[Any, Any], Quiz, list[Prob
     (settings from that front matter; only ``*_md`` fields filled) and the problems,
     sorted by line, each with a file line >= 1.  Never raises.
     """
+    meta, quiz, problems, _warnings = parse_gift_with_warnings(text, path=path)
+    return meta, quiz, problems
+
+
+def parse_gift_with_warnings(text: str, *, path: str) -> tuple[dict[Any, Any], Quiz, list[Problem], list[Problem]]:
+    """:func:`parse_gift`, plus the warnings: questions left out (essays) and renamed
+    duplicate names.  Never raises."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     header = front_matter(lines)
     settings, problems = validate_quiz_settings(header.meta, path=path, line_of=header.line_of)
     found: list[tuple[int, str]] = [header.problem] if header.problem else []
+    warned: list[tuple[int, str]] = []
     questions: list[Question] = []
     for number, block in enumerate(blocks(lines), 1):
         try:
             questions.append(_question(Source(block), number))
+        except SkippedQuestion as skipped:
+            warned.append((skipped.line, skipped.message))
         except GiftError as error:
             found.append((error.line, error.message))
+    warned.extend(_distinct_ids(questions))
     quiz = Quiz(settings=settings, questions=questions)
     dropped = len(found) > (1 if header.problem else 0)
     found.extend(check_quiz(quiz, quiz_line=header.first_line if header.meta else 1, some_dropped=dropped))
     problems.extend(Problem(path, max(1, line), message) for line, message in found)
     problems.sort(key=lambda problem: problem.line)
-    return header.meta, quiz, problems
+    warnings = sorted(Problem(path, max(1, line), message) for line, message in warned)
+    return header.meta, quiz, problems, warnings
+
+
+def _distinct_ids(questions: list[Question]) -> list[tuple[int, str]]:
+    """Give questions that share a ``::name::`` distinct ids: the first keeps it, each next
+    one takes ``<id>-2``, ``<id>-3`` … (the first not taken), in file order."""
+    taken = {question.id for question in questions}
+    seen: set[str] = set()
+    warnings = []
+    for question in questions:
+        if question.id not in seen:
+            seen.add(question.id)
+            continue
+        counter = 2
+        while f"{question.id}-{counter}" in taken:
+            counter += 1
+        new_id = f"{question.id}-{counter}"
+        warnings.append((question.line, f"question name {question.id!r} is used before: this question's id is {new_id!r}"))
+        taken.add(new_id)
+        seen.add(new_id)
+        question.id = new_id
+    return warnings
 
 
 def _question(source: Source, number: int) -> Question:
@@ -121,7 +165,7 @@ def _question(source: Source, number: int) -> Question:
         answers = answers.cut(answers.start, general)
     answers = answers.strip()
     if not answers:
-        raise GiftError(line, "essay questions ({}) are not quiz questions: write them as an assignment item")
+        raise SkippedQuestion(line, ESSAY_WARNING)
     _ANSWERS[_kind(answers)](question, answers, fmt)
     return question
 
@@ -264,9 +308,13 @@ def _short(question: Question, answers: Span, fmt: str) -> None:
     for index, (_, piece) in enumerate(pieces):
         weight, rest = _weight(piece, 1.0)
         answer, feedback = _answer_and_feedback(rest, fmt)
+        text = answer.text.strip()
         question.options.append(
             Option(
-                id=_letters(index), text_md=answer.text.strip(), weight=weight, feedback_md=feedback, line=piece.line
+                id=_letters(index), text_md=text, weight=weight, feedback_md=feedback, line=piece.line,
+                # Moodle: an answer that is only "*" matches anything; at 0% it is the
+                # feedback for every other answer, which is Nergi's catch-all.
+                is_catch_all=bool(re.fullmatch(r"\*+", text)) and weight == 0,
             )
         )
 

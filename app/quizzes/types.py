@@ -24,6 +24,8 @@ tokens back with the same ``choice_order``.
 """
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
@@ -231,8 +233,13 @@ class ShortAnswer(QuestionType):
 
     @classmethod
     def matches(cls, option: Option, answer: str) -> bool:
-        """Whether the typed ``answer`` equals this accepted answer after normalisation."""
-        return normalise_answer(option.text_md) == normalise_answer(answer)
+        """Whether the typed ``answer`` equals this accepted answer after normalisation.
+
+        As in Moodle, ``*`` in an accepted answer stands for any characters (none
+        included; a run of them is one) and ``\\*`` is a literal asterisk."""
+        if "*" not in option.text_md:
+            return normalise_answer(option.text_md) == normalise_answer(answer)
+        return wildcard_pattern(option.text_md).fullmatch(normalise_answer(answer)) is not None
 
     @classmethod
     def grade(cls, question: Question, answer: Answer) -> Grade:
@@ -255,6 +262,17 @@ class ShortAnswer(QuestionType):
     ) -> dict[str, Any]:
         """id, type, points and text_html: the accepted answers stay on the server."""
         return _base_view(question)
+
+
+_WILDCARD = "\ue000"  # a private-use character: normalisation leaves it alone
+
+
+@functools.lru_cache(maxsize=1024)
+def wildcard_pattern(accepted: str) -> re.Pattern[str]:
+    """The regular expression of an accepted short answer with Moodle's ``*`` wildcard."""
+    marked = re.sub(r"(?<!\\)\*+", _WILDCARD, accepted).replace("\\*", "*")
+    pieces = normalise_answer(marked).split(_WILDCARD)
+    return re.compile(".*".join(re.escape(piece) for piece in pieces), re.DOTALL)
 
 
 def _best(question: Question, matching: list[Option]) -> Grade:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import markdown
 import pytest
 
-from app.quizzes.authoring import parse_gift, parse_gift_bytes, render_quiz
+from app.quizzes.authoring import parse_gift, parse_gift_bytes, parse_gift_with_warnings, render_quiz
 from app.quizzes.grading import grade_attempt
 from app.quizzes.model import BLANK_MD, Option, Question, Quiz, QuizSettings
 from app.quizzes.types import QUESTION_TYPES
@@ -291,8 +291,6 @@ def test_grading_a_gift_quiz():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Write an essay about rights.{}", "5: essay questions ({}) are not quiz questions: write them as an assignment item"),
-        ("Essay with feedback {####Nice}", "5: essay questions ({}) are not quiz questions"),
         ("\n::Q::Who?{=a}\nWhat?{=b}", "7: a second answer block {…}: separate questions with a blank line"),
         ("Who?{=a", "5: unbalanced braces"),
         ("Who?}=a{", "5: unbalanced braces"),
@@ -313,7 +311,6 @@ def test_grading_a_gift_quiz():
         ("When?{#5 ~oops#a}", "5: the catch-all is written ~#feedback"),
         ("Who?{=%30%someone}", "5: at least one answer must be correct ([x] or 100%)"),
         ("Who?{junk before =a ~b}", "5: text before the first answer"),
-        ("One?{=a}\n\n::dup::Two?{=b}\n\n::dup::Three?{=c}", "9: duplicate question id 'dup' (first used on line 7)"),
         ("Just a description.", "1: a quiz needs at least one graded question"),
         ("::only-answers::{=a}", "5: the question has no text"),
     ],
@@ -323,9 +320,15 @@ def test_errors_carry_path_and_line(text, expected):
     assert any(problem.startswith(f"{PATH}:{expected}") for problem in problems), problems
 
 
-def test_an_unreadable_quiz_is_reported_once():
-    _, _, problems = gift("Write an essay.{}")
-    assert problems == [f"{PATH}:5: essay questions ({{}}) are not quiz questions: write them as an assignment item"]
+def test_an_essay_is_left_out_with_a_warning_and_a_quiz_of_essays_has_no_graded_question():
+    _, quiz, problems, warnings = parse_gift_with_warnings(HEADER + "Write an essay.{}\n\nWith feedback {####Nice}",
+                                                           path=PATH)
+    assert quiz.questions == []
+    assert [str(w) for w in warnings] == [
+        f"{PATH}:5: essay question ({{}}) left out: essays are not quiz questions; write it as an assignment item",
+        f"{PATH}:7: essay question ({{}}) left out: essays are not quiz questions; write it as an assignment item",
+    ]
+    assert [str(p) for p in problems] == [f"{PATH}:1: a quiz needs at least one graded question"]
 
 
 def test_a_broken_question_does_not_stop_the_others():
