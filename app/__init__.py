@@ -41,6 +41,7 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'nergi.db'}"
     app.config.setdefault("UPLOAD_FOLDER", str(instance / "uploads"))
+    app.config.setdefault("COURSE_UPLOADS_DIR", str(instance / "course-uploads"))
     app.config.setdefault("SIGNING_KEY_PATH", str(instance / "signing-key.pem"))
     app.config.setdefault("CERTIFICATE_CACHE", str(instance / "certificates"))
     secure = app.config["BASE_URL"].startswith("https://")
@@ -132,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.routes import bp as core_bp
     from app.assignments.admin import bp as mentoring_bp
     from app.assignments.routes import bp as assignments_bp
+    from app.authoring.routes import bp as authoring_bp
     from app.certificates.routes import bp as certificates_bp
     from app.cohorts.manage import bp as cohort_admin_bp
     from app.cohorts.routes import bp as cohorts_bp
@@ -147,6 +149,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(cohort_admin_bp)
+    app.register_blueprint(authoring_bp)
 
 
 def _register_hooks(app: Flask) -> None:

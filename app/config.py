@@ -137,6 +137,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "DIGEST_HOUR": int,
     "REDIS_URL": str,
     "COURSES_DIR": str,
+    "COURSE_UPLOADS_DIR": str,
     "UPLOAD_FOLDER": str,
     "CERTIFICATE_SIGNATORY_NAME": str,
     "CERTIFICATE_SIGNATORY_TITLE": str,

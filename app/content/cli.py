@@ -5,11 +5,13 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 from flask import current_app
 from flask.cli import AppGroup
 
 from app.content import sync as sync_module
 from app.content.loader import format_report, load_courses
+from app.content.models import Course
 from app.extensions import db
 
 courses_cli = AppGroup("courses", help="Check and load the course files.")
@@ -32,8 +34,12 @@ def check_command(path: str | None) -> None:
 
 @courses_cli.command("sync")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
-def sync_command(path: str | None) -> None:
-    """Validate, then load the courses in one transaction; a broken tree changes nothing."""
+@click.option("--force", is_flag=True, help="Also replace courses published from an upload with the folder.")
+def sync_command(path: str | None, force: bool) -> None:
+    """Validate, then load the courses in one transaction; a broken tree changes nothing.
+
+    A course published from an upload (the authoring pages) wins over a folder of the same
+    name: it is skipped, with a line saying so, unless --force."""
     root = _root(path)
     result = load_courses(root)
     if result.problems:
@@ -42,6 +48,14 @@ def sync_command(path: str | None) -> None:
             click.echo(line, err=True)
         click.echo("nothing was changed", err=True)
         sys.exit(1)
+    uploaded = {course.slug: course for course in db.session.scalars(select(Course).where(Course.upload_id.is_not(None)))}
+    for spec in [spec for spec in result.courses if spec.slug in uploaded]:
+        if force:
+            uploaded[spec.slug].upload_id = None
+            click.echo(f"{spec.slug}: replacing the uploaded version with the folder (--force)")
+        else:
+            result.courses.remove(spec)
+            click.echo(f"skipped {spec.slug}: it was published from an upload; use --force to replace it")
     retire = not (root / "course.yml").is_file()  # a single course leaves the others alone
     if sys.stdout.isatty():
         with click.progressbar(length=len(result.courses), label="syncing") as bar:

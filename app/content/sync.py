@@ -100,7 +100,8 @@ def sync_courses(courses: Iterable, problems: list[Problem], *, retire_missing: 
             on_course(spec.slug)
     if retire_missing:
         for slug, course in existing.items():
-            if slug not in seen and course.retired_at is None:
+            # A course published from an upload is not in courses/: leave it alone.
+            if slug not in seen and course.retired_at is None and course.upload_id is None:
                 course.retired_at = now
                 report.retired.append(slug)
     db.session.flush()

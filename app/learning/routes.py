@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from app.authoring.services import course_folder
 from app.content.models import Course, CourseMedia, Item
 from app.core.authz import require
 from app.extensions import db
@@ -130,12 +131,12 @@ def media(slug: str, digest: str, relpath: str):
                                                       CourseMedia.path == relpath))
     if row is None or not row.sha256.startswith(digest) or len(digest) < 12:
         abort(404)
-    root = Path(current_app.config["COURSES_DIR"]).resolve() / course.slug
+    root = course_folder(course).resolve()  # its published upload, or COURSES_DIR/<slug>
     path = (root / row.path).resolve()
     if not path.is_relative_to(root) or not path.is_file() or path.is_symlink():
         abort(404)
     accel = current_app.config.get("MEDIA_ACCEL_PREFIX")
-    if accel:
+    if accel and course.upload_id is None:
         # Authorised here; nginx sends the bytes from its internal location (deploy/nginx).
         response = current_app.response_class(mimetype=mimetypes.guess_type(path.name)[0]
                                               or "application/octet-stream")
