@@ -44,7 +44,8 @@ def zip_message(error: CourseZipError) -> str:
 
 @bp.app_template_global("is_course_author")
 def is_course_author() -> bool:
-    """For the site header: may the signed-in person author any course?"""
+    """For the profile page: may the signed-in person author any course? (The site header shows
+    the link to admins only, so that learners' pages do not pay a query for it.)"""
     if not current_user.is_authenticated:
         return False
     return current_user.is_admin or bool(db.session.scalar(

@@ -320,3 +320,15 @@ def test_every_authoring_form_needs_a_csrf_token(make_app, tmp_path, factories, 
     for url in ("/authoring/new", "/authoring/demo/upload", "/authoring/demo/uploads/1/publish",
                 "/authoring/demo/uploads/1/restore", "/authoring/demo/authors", "/authoring/demo/authors/1/remove"):
         assert client.post(url).status_code == 400, url
+
+
+def test_authors_find_the_link_on_their_profile_and_learners_do_not(app, client, auth, factories, folder):
+    author = make_author(app, factories)
+    auth.login_as(author)
+    page = client.get("/profile").get_data(as_text=True)
+    assert 'href="/authoring/"' in page
+    auth.logout()
+    auth.login_as(factories.make_user())
+    page = client.get("/profile").get_data(as_text=True)
+    assert "/authoring/" not in page
+    assert client.get("/authoring/").status_code == 403
