@@ -86,6 +86,7 @@ def course(slug: str):
 def _course_page(course: Course, form: UploadForm, problems=None, error: str | None = None, status: int = 200):
     return render_template("authoring/course.html", course=course, form=form, action_form=ActionForm(),
                            author_form=AuthorForm(), uploads=services.uploads_of(course),
+                           quizzes=services.quiz_translations(course),
                            authors=services.authors_of(course), problems=problems, error=error), status
 
 
@@ -177,6 +178,19 @@ def download(slug: str):
     return response
 
 
+@bp.get("/<slug>/quizzes/<item_slug>.<lang>.gift")
+@login_required
+def quiz_gift(slug: str, item_slug: str, lang: str):
+    course = load_course(slug)
+    try:
+        text = services.quiz_as_gift(current_user, course, item_slug, lang)
+    except LookupError:
+        abort(404)
+    response = current_app.response_class(text, mimetype="text/plain", content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = f"attachment; filename={item_slug}.{lang}.gift"
+    return response
+
+
 @bp.post("/<slug>/authors")
 @login_required
 def add_author(slug: str):
@@ -191,6 +205,7 @@ def add_author(slug: str):
     if user is None:
         return render_template("authoring/course.html", course=course, form=UploadForm(), action_form=ActionForm(),
                                author_form=form, uploads=services.uploads_of(course),
+                               quizzes=services.quiz_translations(course),
                                authors=services.authors_of(course), problems=None, error=None), 422
     services.grant_author(current_user, course, user)
     db.session.commit()

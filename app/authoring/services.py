@@ -21,13 +21,15 @@ from app.authoring.models import CourseAuthor, CourseUpload
 from app.content import sync as sync_module
 from app.content.course_zip import CourseZipError, extract_course_zip, pack_course_folder
 from app.content.loader import load_course
-from app.content.models import Course
+from app.content.models import Course, Item, ItemTranslation
 from app.content.problems import Problem
 from app.content.spec import CourseSpec
 from app.core import audit
 from app.core.authz import AccessDenied, is_signed_in, policy, require
 from app.database import utcnow
 from app.extensions import db
+from app.quizzes.gift_export import quiz_to_gift
+from app.quizzes.model import Quiz
 
 
 class InvalidUpload(Exception):
@@ -147,6 +149,30 @@ def course_zip(user, course: Course) -> bytes:
     if not (folder / "course.yml").is_file():
         raise FileNotFoundError(course.slug)
     return pack_course_folder(folder)
+
+
+def quiz_translations(course: Course) -> list[tuple[str, list[str]]]:
+    """The course's live quizzes as ``(item slug, [languages])``, in course order."""
+    rows = db.session.execute(select(Item.slug, ItemTranslation.lang).join(ItemTranslation)
+                              .where(Item.course_id == course.id, Item.kind == "quiz", Item.retired_at.is_(None))
+                              .order_by(Item.position, ItemTranslation.lang)).all()
+    quizzes: dict[str, list[str]] = {}
+    for slug, lang in rows:
+        quizzes.setdefault(slug, []).append(lang)
+    return list(quizzes.items())
+
+
+def quiz_as_gift(user, course: Course, item_slug: str, lang: str) -> str:
+    """One quiz translation written as GIFT (app/quizzes/gift_export.py). Raises AccessDenied,
+    or LookupError when the course has no such live quiz in that language."""
+    require(user, "course.author", course, hide=True)
+    row = db.session.execute(select(Item, ItemTranslation).join(ItemTranslation).where(
+        Item.course_id == course.id, Item.slug == item_slug, Item.kind == "quiz", Item.retired_at.is_(None),
+        ItemTranslation.lang == lang)).first()
+    if row is None or not (row[1].data or {}).get("quiz"):
+        raise LookupError(item_slug)
+    item, translation = row
+    return quiz_to_gift(Quiz.from_dict(translation.data["quiz"]), title=translation.title, minutes=item.minutes)
 
 
 def uploads_of(course: Course) -> list[CourseUpload]:

@@ -332,3 +332,27 @@ def test_authors_find_the_link_on_their_profile_and_learners_do_not(app, client,
     page = client.get("/profile").get_data(as_text=True)
     assert "/authoring/" not in page
     assert client.get("/authoring/").status_code == 403
+
+
+def test_a_quiz_downloads_as_gift_that_reads_back(app, client, auth, factories, tmp_path, runner):
+    from app.quizzes.authoring import parse_gift_with_warnings
+
+    folder = write_course(tmp_path / "courses", items=("intro", "check"))
+    (folder / "02-check.en.md").write_text(
+        "---\nkind: quiz\ntitle: Check\nminutes: 5\n---\n\n## single: Who holds the duty? {#who}\n\n"
+        "- [x] The State\n- [ ] A CSO\n\n## short: Name the sea. {#sea}\n\n- [x] Black*\n", encoding="utf-8")
+    assert sync(runner, tmp_path / "courses").exit_code == 0, sync(runner, tmp_path / "courses").output
+    author = make_author(app, factories)
+    auth.login_as(author)
+    page = client.get("/authoring/demo").get_data(as_text=True)
+    assert "/authoring/demo/quizzes/check.en.gift" in page
+    response = client.get("/authoring/demo/quizzes/check.en.gift")
+    assert response.headers["Content-Disposition"] == "attachment; filename=check.en.gift"
+    meta, quiz, problems, _ = parse_gift_with_warnings(response.get_data(as_text=True), path="x.gift")
+    assert problems == [] and meta["title"] == "Check"
+    assert [(q.id, q.type) for q in quiz.questions] == [("who", "single"), ("sea", "short")]
+    assert quiz.questions[1].options[0].text_md == "Black*"
+    assert client.get("/authoring/demo/quizzes/intro.en.gift").status_code == 404
+    auth.logout()
+    auth.login_as(factories.make_user())
+    assert client.get("/authoring/demo/quizzes/check.en.gift").status_code == 404
