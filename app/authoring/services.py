@@ -116,6 +116,8 @@ def publish_upload(user, upload: CourseUpload) -> sync_module.SyncReport:
     this upload's files. Raises AccessDenied, or InvalidUpload when the files no longer
     load (the validator changed since), in which case nothing changes."""
     require(user, "course.author", course_of(upload), hide=True)
+    # Two publishes of one course at once: the second waits here and then syncs over the first.
+    db.session.execute(select(Course.id).where(Course.slug == upload.course_slug).with_for_update())
     folder = published_folder(upload)
     spec, problems = load_course(folder)
     if spec is None:
