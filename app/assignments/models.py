@@ -28,14 +28,19 @@ class IllegalTransition(Exception):
 
 
 class MentorLink(db.Model):
-    """Who mentors whom. Ending a link keeps it as history (ended_at)."""
+    """Who mentors whom, in which cohort. Ending a link keeps it as history (ended_at).
+
+    A link made on a cohort's pages carries that cohort and reaches only the learner's work that
+    belongs to it (app/cohorts/scope.py). A link without a cohort (the admins' Mentoring page)
+    reaches only work done outside any cohort.
+    """
 
     __tablename__ = "mentor_link"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mentor_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    cohort_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -52,7 +57,10 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
-    cohort_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The cohort the work belongs to (None: done outside any cohort). Its trainers and the mentors
+    # linked to the learner in it are the only ones who reach the work. No ON DELETE: a cohort
+    # with work cannot be deleted by accident, and work never drifts to "no cohort".
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id"), index=True)
     state: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
     draft_body: Mapped[str] = mapped_column(Text, default="")
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.assignments.models import SUBMITTED, MentorLink, Revision, Submission
 from app.auth.models import User
+from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
 from app.database import utcnow
 from app.extensions import db
@@ -30,16 +31,16 @@ class QueueRow:
 
 
 def review_queue(mentor, lang: str) -> list[QueueRow]:
-    """Submitted work of the mentor's learners, oldest first: one query."""
+    """Submitted work that the mentor's current links reach (app/cohorts/scope.py), oldest first:
+    one query."""
     claimer = aliased(User)
     translation = aliased(ItemTranslation)
     english = aliased(ItemTranslation)
     rows = db.session.execute(
         select(Submission, User, Course, translation.title, english.title, claimer)
         .join(User, User.id == Submission.user_id)
-        .join(MentorLink, (MentorLink.learner_id == Submission.user_id) & (MentorLink.mentor_id == mentor.id)
-              & MentorLink.ended_at.is_(None))
         .join(Item, Item.id == Submission.item_id)
+        .join(MentorLink, (MentorLink.mentor_id == mentor.id) & link_reaches_submission())
         .join(Course, Course.id == Item.course_id)
         .outerjoin(translation, (translation.item_id == Item.id) & (translation.lang == lang))
         .outerjoin(english, (english.item_id == Item.id) & (english.lang == "en"))

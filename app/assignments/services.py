@@ -19,6 +19,7 @@ from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachm
                                     CommentBankEntry, MentorLink, MentorPreference, Notice,
                                     Review, Revision, Submission)
 from app.auth.models import User
+from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import AccessDenied, has_role, policy, require
@@ -81,23 +82,21 @@ def options_for(translation: ItemTranslation) -> AssignmentOptions:
 
 # -- who may do what -------------------------------------------------------------------
 
-def active_mentor_ids(learner_id: int) -> set[int]:
-    return set(db.session.scalars(select(MentorLink.mentor_id).where(
-        MentorLink.learner_id == learner_id, MentorLink.ended_at.is_(None))))
-
-
 def mentees_count(user) -> int:
     return db.session.scalar(select(func.count(MentorLink.id)).where(
         MentorLink.mentor_id == user.id, MentorLink.ended_at.is_(None))) or 0
 
 
-def is_mentor_of(user, learner_id: int) -> bool:
-    return user.id in active_mentor_ids(learner_id)
+def is_mentor_of(user, submission: Submission) -> bool:
+    """True when the user's current mentor link reaches this submission: a link in the cohort the
+    work belongs to, which has its course, with both people still in their roles there; or,
+    for work done outside any cohort, a link without one."""
+    return user.id in scope.mentor_ids_of(submission)
 
 
 @policy("submission.view")
 def _may_view(user, submission: Submission) -> bool:
-    return (submission.user_id == user.id or is_mentor_of(user, submission.user_id)
+    return (submission.user_id == user.id or is_mentor_of(user, submission)
             or has_role(user, submission, "trainer"))
 
 
@@ -108,7 +107,7 @@ def _may_edit(user, submission: Submission) -> bool:
 
 @policy("submission.review")
 def _may_review(user, submission: Submission) -> bool:
-    return submission.user_id != user.id and is_mentor_of(user, submission.user_id)
+    return submission.user_id != user.id and is_mentor_of(user, submission)
 
 
 @policy("mentoring.manage")
@@ -133,7 +132,8 @@ def submission_for(user, item: Item, *, create: bool = False, lock: bool = False
     if submission is None and create:
         require(user, "course.view", item.course, hide=True)
         enrol(user, item.course)
-        submission = Submission(user_id=user.id, item_id=item.id)
+        submission = Submission(user_id=user.id, item_id=item.id,
+                                cohort_id=scope.cohort_of_work(user.id, item.course_id))
         db.session.add(submission)
         db.session.flush()
         audit.record("submission_start", actor=user, target=f"Submission:{submission.id}")
@@ -217,6 +217,8 @@ def submit(user, submission: Submission, form_token: str) -> Revision:
     if not submission.draft_body.strip() and not draft_files:
         raise ValueError(str(_l("Write your answer or attach a file before submitting.")))
     submission.submit()
+    # The work belongs to the cohort through which the learner takes the course now.
+    submission.cohort_id = scope.cohort_of_work(user.id, submission.item.course_id, submission.cohort_id)
     number = len(submission.revisions) + 1
     revision = Revision(submission_id=submission.id, number=number, body=submission.draft_body,
                         form_token=form_token)
@@ -231,7 +233,7 @@ def submit(user, submission: Submission, form_token: str) -> Revision:
 
 
 def _tell_mentors(submission: Submission, learner) -> None:
-    mentor_ids = active_mentor_ids(learner.id)
+    mentor_ids = scope.mentor_ids_of(submission)
     if not mentor_ids:
         return
     digest_ids = set(db.session.scalars(select(MentorPreference.user_id).where(

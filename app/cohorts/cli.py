@@ -61,7 +61,9 @@ def enrol_command(cohort_id: int, csv_file, actor_email: str, yes: bool) -> None
     for row in plan.roster.invalid_rows:
         click.echo(f"line {row.line}: {row.email or '?'}: {' '.join(row.problems)}")
     click.echo(f"{plan.to_invite} to invite, {plan.to_add} existing accounts to add, "
-               f"{len(plan.roster.invalid_rows)} rows skipped")
+               + (f"{plan.unseen} to invite or add (whether they have an account is not shown to {actor_email}), "
+                  if plan.unseen else "")
+               + f"{len(plan.roster.invalid_rows)} rows skipped")
     if not (yes or click.confirm("Apply?")):
         return
     result = enrolment.apply_enrolment(actor, cohort, text)

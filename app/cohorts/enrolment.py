@@ -4,6 +4,11 @@ The preview's file travels back to the confirm step inside a signed, compressed,
 token (a hidden form field): nothing is stored before confirm, any worker can take the confirm,
 and what is applied is exactly the file that was previewed. Confirm checks every row again
 against the database, so uploading the same file twice changes nothing the second time.
+
+People who have an account already are added to the cohort and told so, by a notice and an
+e-mail. The preview shows a trainer whether an address has an account only for people the
+trainer can see anyway (members of a cohort they train); for everybody else it says the same
+thing whether or not there is an account, so a roster cannot be used to probe for accounts.
 """
 from __future__ import annotations
 
@@ -18,11 +23,11 @@ from sqlalchemy import select
 from app.auth import services as auth_services
 from app.auth.models import User
 from app.cohorts import roster as roster_module
-from app.cohorts.models import LEARNER, Cohort, Membership
+from app.cohorts.models import LEARNER, TRAINER, Cohort, Membership
 from app.cohorts.roster import Roster, RosterError
-from app.cohorts.services import chunks, enrol_in_courses, role_label
+from app.cohorts.services import chunks, enrol_in_courses, role_label, tell_added
 from app.core import audit
-from app.core.authz import require
+from app.core.authz import can, require
 from app.extensions import db
 from app.notify.services import queue_email
 
@@ -32,7 +37,9 @@ PREVIEW_MAX_AGE = 3600  # seconds between the preview and its confirm
 # about six statements), so a 10,000-row file is confirmed in parts of a few seconds each, which
 # the page chains by itself, instead of one request that could run into the server's time-out.
 CONFIRM_BATCH = 500
-NEW, EXISTING = "new", "existing"
+# What the preview says about a row's account: none yet, one exists, or (to a trainer who
+# cannot see that person) not said.
+NEW, EXISTING, UNSEEN = "new", "existing", "unseen"
 
 
 @dataclass
@@ -48,6 +55,11 @@ class EnrolmentPlan:
     @property
     def to_add(self) -> int:
         return sum(1 for row in self.roster.valid_rows if row.account == EXISTING)
+
+    @property
+    def unseen(self) -> int:
+        """Rows to invite, or to add and tell if the person has an account (not said which)."""
+        return sum(1 for row in self.roster.valid_rows if row.account == UNSEEN)
 
 
 @dataclass
@@ -83,28 +95,41 @@ def text_from_token(cohort: Cohort, token: str) -> str:
 def plan_enrolment(actor, cohort: Cohort, text: str) -> EnrolmentPlan:
     """Check a roster against the rules and the database; writes nothing.
 
-    Each row ends up valid (a new account to invite, or an existing one to add) or with its
-    problems, "already in this cohort" among them. Raises AccessDenied or RosterError.
+    Each row ends up valid or with its problems, "already in this cohort" among them. A valid
+    row's account is NEW or EXISTING for admins; for a trainer it is EXISTING for people in a
+    cohort they train, and UNSEEN for everybody else, account or not. Raises AccessDenied or
+    RosterError.
     """
     require(actor, "cohort.manage", cohort, hide=True)
     roster = roster_module.parse_roster_text(text, default_language=cohort.language)
     members = dict(db.session.execute(select(User.email, Membership.role).join(
         Membership, Membership.user_id == User.id).where(Membership.cohort_id == cohort.id)).all())
     emails = sorted({row.email for row in roster.rows if row.email})
-    accounts: set[str] = set()
+    sees_everyone = can(actor, "admin.users")
+    known: set[str] = set()
     for part in chunks(emails):
-        accounts.update(db.session.scalars(select(User.email).where(User.email.in_(part))))
+        query = select(User.email).where(User.email.in_(part))
+        if not sees_everyone:
+            query = query.where(User.id.in_(_people_seen_by(actor)))
+        known.update(db.session.scalars(query))
     for row in roster.rows:
         if row.email in members:
             row.problems.append(_("Already in this cohort as a %(role)s.", role=role_label(members[row.email])))
-        row.account = EXISTING if row.email in accounts else NEW
+        row.account = EXISTING if row.email in known else NEW if sees_everyone else UNSEEN
     return EnrolmentPlan(cohort=cohort, roster=roster, text=text)
+
+
+def _people_seen_by(trainer):
+    """SQL: the people in the cohorts this person trains (their dashboards show them)."""
+    trained = select(Membership.cohort_id).where(Membership.user_id == trainer.id, Membership.role == TRAINER)
+    return select(Membership.user_id).where(Membership.cohort_id.in_(trained))
 
 
 def apply_enrolment(actor, cohort: Cohort, text: str, limit: int | None = None) -> EnrolmentResult:
     """Enrol the valid rows of a previewed roster: new people get an account and an invitation
-    (through the outbox), everyone a membership, learners an enrolment in each of the cohort's
-    courses. Rows with problems are skipped. At most `limit` rows are enrolled; the result says
+    (through the outbox), people with an account a notice and an e-mail that they were added,
+    everyone a membership, learners an enrolment in each of the cohort's courses. Rows with
+    problems are skipped. At most `limit` rows are enrolled; the result says
     how many valid ones remain, and applying the same roster again enrolls those (the rows done
     already are skipped as "already in this cohort"). Raises AccessDenied or RosterError.
     """
@@ -113,11 +138,12 @@ def apply_enrolment(actor, cohort: Cohort, text: str, limit: int | None = None) 
     rows = valid if limit is None else valid[:limit]
     result = EnrolmentResult(skipped=len(plan.roster.invalid_rows), remaining=len(valid) - len(rows))
     existing = {}
-    for part in chunks([row.email for row in rows if row.account == EXISTING]):
+    for part in chunks([row.email for row in rows]):
         existing.update({user.email: user for user in db.session.scalars(select(User).where(User.email.in_(part)))})
     days = current_app.config["INVITATION_DAYS"]
     link_base = current_app.config["BASE_URL"].rstrip("/")
     members: list[tuple[int, str]] = []
+    told: list[tuple[User, str]] = []
     with db.session.no_autoflush:  # each new account flushes itself; nothing else needs to go first
         for row in rows:
             user = existing.get(row.email)
@@ -125,10 +151,13 @@ def apply_enrolment(actor, cohort: Cohort, text: str, limit: int | None = None) 
                 user = _invite(actor, row, days, link_base)
                 result.invited += 1
             else:
+                told.append((user, row.role))
                 result.added += 1
             members.append((user.id, row.role))
     db.session.add_all(Membership(cohort_id=cohort.id, user_id=user_id, role=role) for user_id, role in members)
     db.session.flush()
+    for user, role in told:
+        tell_added(actor, cohort, user, role)
     enrol_in_courses([user_id for user_id, role in members if role == LEARNER], cohort.course_ids)
     audit.record("cohort_enrol", actor=actor, target=f"Cohort:{cohort.id}", invited=result.invited,
                  added=result.added, skipped=result.skipped, remaining=result.remaining)

@@ -59,7 +59,7 @@ def _learner_ids(cohort: Cohort):
 def progress_csv(cohort: Cohort, columns: list[Column], now: datetime) -> bytes:
     """One row per learner: who, mentor, completion, last activity, risks, and each item's state."""
     summaries = learner_summaries(cohort, columns, now)
-    cells = cells_for([s.user_id for s in summaries], columns, cohort=cohort)
+    cells = cells_for(cohort, [s.user_id for s in summaries], columns, all_learners=True)
     header = [_("Name"), _("E-mail address"), _("Municipality"), _("Organisation"), _("Mentor"),
               _("Completion (%)"), _("Last activity (UTC)"), _("At risk")]
     header += [f"{c.label} {c.title}" for c in columns]
@@ -130,7 +130,8 @@ def rubric_csv(cohort: Cohort, columns: list[Column], lang: str) -> bytes:
     if titles:
         latest = (select(func.max(Review.id)).join(Revision, Revision.id == Review.revision_id)
                   .join(Submission, Submission.id == Revision.submission_id)
-                  .where(Submission.user_id.in_(_learner_ids(cohort)), Submission.item_id.in_(list(titles)))
+                  .where(Submission.cohort_id == cohort.id, Submission.user_id.in_(_learner_ids(cohort)),
+                         Submission.item_id.in_(list(titles)))
                   .group_by(Submission.id))
         mentor = aliased(User)
         rows = db.session.execute(

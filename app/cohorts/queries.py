@@ -238,7 +238,8 @@ def _add_submissions(summaries: dict[int, LearnerSummary], cohort: Cohort, item_
                type_coerce(func.max(learner_at), UTCDateTime),
                func.min(case((Submission.state == CHANGES_REQUESTED, Submission.updated_at))))
         .join(Item, Item.id == Submission.item_id)
-        .where(Submission.user_id.in_(_learner_ids(cohort)), Submission.item_id.in_(item_ids))
+        .where(Submission.cohort_id == cohort.id, Submission.user_id.in_(_learner_ids(cohort)),
+               Submission.item_id.in_(item_ids))
         .group_by(Submission.user_id, Item.course_id, Submission.state)).all()
     for user_id, course_id, state, count, last_at, changes_requested_at in rows:
         summary = summaries[user_id]
@@ -267,16 +268,17 @@ def cell_state(kind: str, *, done: bool, quiz: tuple[int, int, int] | None, subm
     return DONE if done else NOT_STARTED
 
 
-def cells_for(user_ids: list[int], columns: list[Column], *, cohort: Cohort | None = None
+def cells_for(cohort: Cohort, user_ids: list[int], columns: list[Column], *, all_learners: bool = False
               ) -> dict[int, list[str]]:
-    """The state of every cell for these learners (one page): three queries.
+    """The state of every cell for these learners of the cohort (one page): three queries.
+    Submissions count when they belong to this cohort.
 
-    With `cohort`, the learners are selected by a subquery instead of a list of ids (exports).
+    With `all_learners`, the learners are selected by a subquery instead of a list of ids (exports).
     """
     item_ids = [column.item_id for column in columns]
     if not user_ids or not item_ids:
         return {user_id: [] for user_id in user_ids}
-    among = _learner_ids(cohort) if cohort is not None else user_ids
+    among = _learner_ids(cohort) if all_learners else user_ids
     done = {(u, i) for u, i in db.session.execute(select(Progress.user_id, Progress.item_id).where(
         Progress.user_id.in_(among), Progress.item_id.in_(item_ids)))}
     finished = QuizAttempt.state == FINISHED
@@ -289,7 +291,7 @@ def cells_for(user_ids: list[int], columns: list[Column], *, cohort: Cohort | No
         .group_by(QuizAttempt.user_id, QuizAttempt.item_id))}
     submissions = {(u, i): s for u, i, s in db.session.execute(
         select(Submission.user_id, Submission.item_id, Submission.state).where(
-            Submission.user_id.in_(among), Submission.item_id.in_(item_ids)))}
+            Submission.cohort_id == cohort.id, Submission.user_id.in_(among), Submission.item_id.in_(item_ids)))}
     return {user_id: [cell_state(c.kind, done=(user_id, c.item_id) in done,
                                  quiz=quizzes.get((user_id, c.item_id)),
                                  submission=submissions.get((user_id, c.item_id))) for c in columns]
@@ -365,6 +367,6 @@ def matrix(summaries: list[LearnerSummary], columns: list[Column], filters: Filt
     pages = max(1, math.ceil(len(chosen) / page_size))
     page = min(max(1, filters.page), pages)
     visible = chosen[(page - 1) * page_size: page * page_size]
-    cells = cells_for([s.user_id for s, _ in visible], shown)
+    cells = cells_for(cohort, [s.user_id for s, _ in visible], shown)
     return Matrix(columns=shown, rows=[MatrixRow(s, percent, cells[s.user_id]) for s, percent in visible],
                   matched=len(chosen), page=page, pages=pages)

@@ -66,7 +66,7 @@ def mentor_loads(cohort: Cohort, item_ids: list[int]) -> list[MentorLoad]:
     if item_ids:
         for mentor_id, waiting, oldest in db.session.execute(
                 select(MentorLink.mentor_id, func.count(Submission.id), func.min(Submission.submitted_at))
-                .join(Submission, Submission.user_id == MentorLink.learner_id)
+                .join(Submission, (Submission.user_id == MentorLink.learner_id) & (Submission.cohort_id == cohort.id))
                 .where(active, Submission.state == SUBMITTED, Submission.item_id.in_(item_ids))
                 .group_by(MentorLink.mentor_id)):
             if mentor_id in loads:
@@ -85,7 +85,8 @@ def _median_turnarounds(cohort: Cohort, item_ids: list[int]):
         .join(Revision, Revision.id == Review.revision_id)
         .join(Submission, Submission.id == Revision.submission_id)
         .where(Review.mentor_id.in_(_mentor_ids(cohort)), Review.corrects_id.is_(None),
-               Submission.user_id.in_(_learner_ids(cohort)), Submission.item_id.in_(item_ids))).subquery()
+               Submission.cohort_id == cohort.id, Submission.user_id.in_(_learner_ids(cohort)),
+               Submission.item_id.in_(item_ids))).subquery()
     ranked = select(
         durations.c.mentor_id, durations.c.seconds,
         func.row_number().over(partition_by=durations.c.mentor_id, order_by=durations.c.seconds).label("rank"),
@@ -176,14 +177,16 @@ class LearnerPage:
 
 
 def learner_page(cohort: Cohort, learner: User, columns: list[Column]) -> LearnerPage:
-    """A learner's items and states, quiz attempts and submissions in the cohort's courses."""
+    """A learner's items and states, quiz attempts and submissions in the cohort's courses (the
+    submissions that belong to this cohort)."""
     item_ids = [c.item_id for c in columns]
-    states = cells_for([learner.id], columns)[learner.id]
+    states = cells_for(cohort, [learner.id], columns)[learner.id]
     attempts = list(db.session.scalars(select(QuizAttempt).where(
         QuizAttempt.user_id == learner.id, QuizAttempt.item_id.in_(item_ids))
         .order_by(QuizAttempt.item_id, QuizAttempt.number))) if item_ids else []
     submissions = list(db.session.scalars(
-        select(Submission).where(Submission.user_id == learner.id, Submission.item_id.in_(item_ids))
+        select(Submission).where(Submission.user_id == learner.id, Submission.cohort_id == cohort.id,
+                                 Submission.item_id.in_(item_ids))
         .options(selectinload(Submission.revisions).selectinload(Revision.reviews))
         .order_by(Submission.item_id))) if item_ids else []
     mentor = db.session.scalar(select(User).join(MentorLink, MentorLink.mentor_id == User.id).where(

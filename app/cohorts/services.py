@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.assignments.models import MentorLink
+from app.assignments.services import notify
 from app.auth.models import User
 from app.cohorts import access as _access  # noqa: F401  (role provider and policies)
 from app.cohorts.models import LEARNER, TRAINER, Cohort, CohortCourse, Membership
@@ -21,8 +24,14 @@ from app.core import audit
 from app.core.authz import require
 from app.database import utcnow
 from app.extensions import db
+from app.notify.services import queue_email, register_template
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+ADDED = "cohort_added"  # the notice and the e-mail that tell someone they were added to a cohort
+# Where the notice and the e-mail send the person, by their role in the cohort.
+LANDING = {LEARNER: "/", "mentor": "/review", TRAINER: "/cohorts"}
+
+register_template(ADDED, _l("You were added to a cohort"))
 
 
 class CohortError(Exception):
@@ -143,8 +152,19 @@ def appoint_trainer(actor, cohort: Cohort, user: User) -> Membership:
     membership = Membership(cohort_id=cohort.id, user_id=user.id, role=TRAINER)
     db.session.add(membership)
     db.session.flush()
+    tell_added(actor, cohort, user, TRAINER)
     audit.record("cohort_trainer_appoint", actor=actor, target=f"Cohort:{cohort.id}", user=user.id)
     return membership
+
+
+def tell_added(actor, cohort: Cohort, user: User, role: str) -> None:
+    """Tell someone who already had an account that they were added to the cohort, in the app
+    (a notice) and by e-mail (through the outbox): nobody joins a cohort without knowing it."""
+    link = LANDING.get(role, "/")
+    payload = {"cohort": cohort.name, "role": role, "by": actor.display_name}
+    notify(user, ADDED, link, **payload)
+    queue_email(user.email, ADDED, user.locale, name=user.display_name,
+                link=current_app.config["BASE_URL"].rstrip("/") + link, **payload)
 
 
 def remove_member(actor, cohort: Cohort, membership: Membership) -> None:

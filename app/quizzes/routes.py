@@ -167,7 +167,10 @@ def result(attempt_id: int):
 def quiz_report(slug: str, item_slug: str):
     course = load_course(slug)
     item = load_item(course, item_slug)
-    require(current_user, "quiz.report", item)
+    chosen = request.args.get("cohort", "")
+    if chosen and not (chosen.isascii() and chosen.isdigit()):
+        abort(404)  # no such cohort
+    scope = report.report_scope(current_user, item, int(chosen) if chosen else None)
     translation = learning_queries.translation_for(item, current_lang())
-    return render_template("quizzes/report.html", course=course, item=item, translation=translation,
-                           report=report.quiz_report(item, services.quiz_of(translation)))
+    return render_template("quizzes/report.html", course=course, item=item, translation=translation, scope=scope,
+                           report=report.quiz_report(item, services.quiz_of(translation), scope))

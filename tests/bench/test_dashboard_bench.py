@@ -133,12 +133,12 @@ def _cohort(size: int, courses, rng: random.Random) -> tuple[int, str]:
                                             for n, u in enumerate(learners)])
     db.session.execute(insert(Enrolment), [{"user_id": u, "course_id": c, "enrolled_at": NOW}
                                            for u in learners for c, _ in courses])
-    _activity(learners, mentors, courses, rng)
+    _activity(learners, mentors, courses, rng, cohort.id)
     db.session.commit()
     return cohort.id, trainer.email
 
 
-def _activity(learners, mentors, courses, rng: random.Random) -> None:
+def _activity(learners, mentors, courses, rng: random.Random, cohort_id: int) -> None:
     items = [pair for _, course_items in courses for pair in course_items]
     progress, attempts, submissions = [], [], []
     for n, user in enumerate(learners):
@@ -157,7 +157,8 @@ def _activity(learners, mentors, courses, rng: random.Random) -> None:
                                      "passed": passed})
             elif kind == "assignment":
                 state = "approved" if done else rng.choice(("draft", "submitted", "changes_requested"))
-                submissions.append({"user_id": user, "item_id": item_id, "state": state, "draft_body": "",
+                submissions.append({"user_id": user, "item_id": item_id, "cohort_id": cohort_id, "state": state,
+                                    "draft_body": "",
                                     "created_at": when, "updated_at": when,
                                     "submitted_at": None if state == "draft" else when, "version": 1})
             if done:

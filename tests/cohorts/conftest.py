@@ -13,7 +13,8 @@ from sqlalchemy import insert
 from app.assignments.models import Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, CohortCourse, Membership
-from app.content.models import Enrolment, Progress
+from app.cohorts.scope import cohort_of_work
+from app.content.models import Enrolment, Item, Progress
 from app.extensions import db
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
 
@@ -100,10 +101,13 @@ def add_attempts(app, user_id: int, item_id: int, results: list[bool | None], at
 
 
 def add_submission(app, user_id: int, item_id: int, state: str, *, submitted_at: datetime = NOW,
-                   updated_at: datetime | None = None, reviews: list[dict] = ()) -> int:
-    """A submission in the given state with one revision, and the given reviews of it."""
+                   updated_at: datetime | None = None, reviews: list[dict] = (), cohort_id: int | None = None) -> int:
+    """A submission in the given state with one revision, and the given reviews of it. It belongs
+    to `cohort_id`, or else to the cohort the app would give it (app/cohorts/scope.py)."""
     with app.app_context():
-        submission = Submission(user_id=user_id, item_id=item_id, state=state, draft_body="text",
+        if cohort_id is None:
+            cohort_id = cohort_of_work(user_id, db.session.get(Item, item_id).course_id)
+        submission = Submission(user_id=user_id, item_id=item_id, state=state, draft_body="text", cohort_id=cohort_id,
                                 submitted_at=None if state == "draft" else submitted_at,
                                 created_at=submitted_at, updated_at=updated_at or submitted_at)
         db.session.add(submission)
@@ -142,7 +146,7 @@ def bulk_learners(app, cohort_id: int, count: int, items, *, start: int = 0) -> 
                                  "started_at": NOW, "finished_at": NOW, "percent": float(n % 101),
                                  "passed": n % 101 >= 50, "content_hash": ""})
             for item in assignments[:1]:
-                submissions.append({"user_id": user_id, "item_id": item.id,
+                submissions.append({"user_id": user_id, "item_id": item.id, "cohort_id": cohort_id,
                                     "state": ("draft", "submitted", "changes_requested", "approved")[n % 4],
                                     "draft_body": "", "created_at": NOW, "updated_at": NOW, "submitted_at": NOW,
                                     "version": 1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.assignments.models import MentorLink
+from app.assignments.models import MentorLink, Submission
 from app.assignments.services import is_mentor_of
 from app.auth.models import User
 from app.cohorts import allocation
@@ -12,7 +12,7 @@ from app.cohorts.models import Cohort
 from app.cohorts.services import CohortError
 from app.core.authz import AccessDenied
 from app.extensions import db
-from tests.cohorts.conftest import bulk_learners
+from tests.cohorts.conftest import add_submission, bulk_learners
 
 
 @pytest.mark.parametrize("learners, loads, cap, chosen, left", [
@@ -62,9 +62,11 @@ def test_balanced_allocation_counts_current_load_and_respects_the_cap(app, world
     assert {learner for learner, _ in active_links(cohort.id)} == {world.learner.id, world.learner2.id, *new}
 
 
-def test_reassigning_ends_the_old_link_and_keeps_history(world, ctx):
+def test_reassigning_ends_the_old_link_and_keeps_history(app, world, ctx):
     cohort, trainer, get = ctx
-    learner = get(world.learner)
+    db.session.commit()  # add_submission writes in its own session
+    work_id = add_submission(app, world.learner.id, world.item(3).id, "submitted")
+    learner, work = get(world.learner), db.session.get(Submission, work_id)
     first = allocation.assign_mentor(trainer, cohort, learner, get(world.mentor))
     db.session.commit()
     assert allocation.assign_mentor(trainer, cohort, learner, get(world.mentor)).id == first.id  # no change
@@ -76,7 +78,7 @@ def test_reassigning_ends_the_old_link_and_keeps_history(world, ctx):
         (world.mentor.id, False, cohort.id), (world.mentor2.id, True, cohort.id)]
     assert second.id == history[1].id
     # A mentor sees only their current learners.
-    assert not is_mentor_of(get(world.mentor), learner.id) and is_mentor_of(get(world.mentor2), learner.id)
+    assert not is_mentor_of(get(world.mentor), work) and is_mentor_of(get(world.mentor2), work)
     assert allocation.unassign_mentor(trainer, cohort, learner) == 1
     db.session.commit()
     assert active_links(cohort.id) == set()

@@ -45,13 +45,14 @@ def ctx(app, world):
 
 
 def test_preview_classifies_rows_and_writes_nothing(ctx, world):
-    cohort, trainer = ctx
+    cohort, _trainer = ctx
+    admin = db.session.get(User, world.admin.id)
     before = counts()
-    plan = enrolment.plan_enrolment(trainer, cohort, roster(world))
+    plan = enrolment.plan_enrolment(admin, cohort, roster(world))
     db.session.commit()
     assert counts() == before
     by_line = {row.line: row for row in plan.roster.rows}
-    assert (plan.to_invite, plan.to_add, len(plan.roster.invalid_rows)) == (3, 1, 3)
+    assert (plan.to_invite, plan.to_add, plan.unseen, len(plan.roster.invalid_rows)) == (3, 1, 0, 3)
     assert by_line[5].account == "existing" and by_line[5].is_valid
     assert by_line[6].problems == ["Already in this cohort as a learner."]
     assert "not a valid e-mail address" in by_line[7].problems[0]
@@ -70,7 +71,8 @@ def test_confirm_invites_new_people_adds_existing_ones_and_enrols_learners(ctx, 
     # The two new learners get the cohort's one course; the mentor does not, and the existing
     # learner was enrolled in it already (through the other cohort).
     assert after["Enrolment"] - before["Enrolment"] == 2
-    assert after["OutboxMessage"] - before["OutboxMessage"] == 3
+    # Three invitations, and the existing learner is told they were added.
+    assert after["OutboxMessage"] - before["OutboxMessage"] == 4
     nino = User.by_email("nino.b@example.org")
     assert (nino.name, nino.locale, nino.municipality, nino.organisation, nino.has_password) == (
         NAMES[0], "ka", "Marneuli", "CSO „Nergi“", False)
@@ -86,9 +88,12 @@ def test_confirm_invites_new_people_adds_existing_ones_and_enrols_learners(ctx, 
     assert message.payload["inviter"] == "Tamar Trainer"
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "user_invite", AuditEvent.actor_id == trainer.id)) == 3
-    # Nobody outside the roster was touched: the existing learner got no e-mail.
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.to_address == world.outsider.email)) == 0
+    told = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to_address == world.outsider.email))
+    assert (told.template, told.payload["cohort"], told.payload["role"], told.payload["by"]) == (
+        "cohort_added", "YPP 2025 — Marneuli", "learner", "Tamar Trainer")
+    # Nobody outside the roster was touched.
+    assert set(db.session.scalars(select(OutboxMessage.to_address))) == {
+        "nino.b@example.org", "armen@example.org", "aygun@example.org", world.outsider.email}
 
 
 def test_uploading_the_same_file_again_changes_nothing(ctx, world):
