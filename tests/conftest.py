@@ -57,12 +57,19 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(autouse=True)
 def _not_under_flask_cli(monkeypatch):
-    """Flask's command line sets FLASK_RUN_FROM_CLI in the process when a test invokes it, which
+    """Start and end each test with shared process state as a new process has it.
+
+    Flask's command line sets FLASK_RUN_FROM_CLI in the process when a test invokes it, which
     changes how create_app reports problems (logs instead of refusing): start each test without.
     An app built without TESTING attaches its log handler to the "nergi" logger: take it off
     again, so that later tests' caplog sees the records."""
     monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
     yield
+    # Flask-Limiter remembers "the storage is down" on the extension object, which every test's
+    # app shares; a later app would count in a fallback store and then switch back mid-test.
+    from app.extensions import limiter
+
+    limiter._storage_dead = False
     for name in ("nergi", "flask-limiter"):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):

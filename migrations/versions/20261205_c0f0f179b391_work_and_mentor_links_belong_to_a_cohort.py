@@ -2,7 +2,7 @@
 mentor_link.cohort_id, filled in for existing rows
 
 Revision ID: c0f0f179b391
-Revises: 52669e7f23f2
+Revises: 7a3c91e0b4d2
 Create Date: 2026-12-05 10:00:00
 
 Existing submissions get the cohort through which the learner takes the course (the first
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c0f0f179b391'
-down_revision = '52669e7f23f2'
+down_revision = '7a3c91e0b4d2'
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ from app.content.models import Course, Item
 from app.extensions import db
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
 
-PREVIOUS = "52669e7f23f2"
+PREVIOUS = "7a3c91e0b4d2"
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
