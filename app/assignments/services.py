@@ -130,13 +130,19 @@ def submission_for(user, item: Item, *, create: bool = False, lock: bool = False
         query = query.with_for_update().execution_options(populate_existing=True)
     submission = db.session.scalar(query)
     if submission is None and create:
-        require(user, "course.view", item.course, hide=True)
-        enrol(user, item.course)
-        submission = Submission(user_id=user.id, item_id=item.id,
-                                cohort_id=scope.cohort_of_work(user.id, item.course_id))
-        db.session.add(submission)
-        db.session.flush()
-        audit.record("submission_start", actor=user, target=f"Submission:{submission.id}")
+        submission = _new_submission(user, item)
+    return submission
+
+
+def _new_submission(user, item: Item) -> Submission:
+    """Insert the user's draft for the item; IntegrityError if another request made it first."""
+    require(user, "course.view", item.course, hide=True)
+    enrol(user, item.course)
+    submission = Submission(user_id=user.id, item_id=item.id,
+                            cohort_id=scope.cohort_of_work(user.id, item.course_id))
+    db.session.add(submission)
+    db.session.flush()
+    audit.record("submission_start", actor=user, target=f"Submission:{submission.id}")
     return submission
 
 
@@ -159,7 +165,9 @@ def save_draft(user, item: Item, body: str, expected_version: int | None) -> Sub
             # Two first saves at once both find no draft; the unique (user, item) constraint
             # refuses the second insert once the first commits.
             with db.session.begin_nested():
-                submission = submission_for(user, item, create=True)
+                # Always an INSERT: a draft another request committed since the locked read
+                # above must not be taken over (it would be saved over without a conflict).
+                submission = _new_submission(user, item)
         except IntegrityError:
             raise DraftConflict() from None
     elif expected_version is not None and submission.version != expected_version:
