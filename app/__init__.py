@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.cohorts.manage import bp as cohort_admin_bp
     from app.cohorts.routes import bp as cohorts_bp
     from app.learning.routes import bp as learning_bp
+    from app.offline.routes import bp as offline_bp
     from app.quizzes.routes import bp as quizzes_bp
 
     app.register_blueprint(core_bp)
@@ -150,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(cohort_admin_bp)
     app.register_blueprint(authoring_bp)
+    app.register_blueprint(offline_bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -192,6 +194,8 @@ def _register_jobs(app: Flask) -> None:
     from app.assignments.digest import queue_due_digests
     from app.core.worker import register_job
     from app.notify.services import deliver_round
+    from app.offline.services import purge_old_keys
 
     register_job(app, "digests", queue_due_digests)
     register_job(app, "outbox", deliver_round)
+    register_job(app, "idempotency-keys", purge_old_keys)

@@ -9,3 +9,4 @@ from app.quizzes.models import QuizAttempt  # noqa: F401
 from app.certificates.models import Certificate  # noqa: F401
 from app.cohorts.models import Cohort, CohortCourse, Membership  # noqa: F401
 from app.authoring.models import CourseAuthor, CourseUpload  # noqa: F401
+from app.offline.models import IdempotencyKey  # noqa: F401

@@ -106,7 +106,11 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # A phone is often shared: the browser drops this user's stored pages and queued writes
+    # (the service worker's caches and IndexedDB) along with the rest of the site's storage.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

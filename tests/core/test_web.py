@@ -14,7 +14,9 @@ from app.config import ConfigError, check_config
 from app.core.logs import JSONFormatter, TextFormatter
 from app.extensions import db
 
+# The service worker, the web app manifest, the offline page and its strings hold nothing private.
 PUBLIC_GET = {"/login", "/forgot", "/healthz", "/verify", "/verify/<code>", "/.well-known/jwks.json",
+              "/sw.js", "/manifest.webmanifest", "/offline", "/offline/strings.json",
               "/issuer", "/certificates/status-list"}
 
 
