@@ -111,9 +111,8 @@
   function keepOffline(form, submitter, quietly) {
     var entry = entryFor(form, submitter);
     if (!entry) { return false; }
-    Promise.all([enqueue(entry[0]), strings()]).then(function () {
+    Promise.all([enqueue(entry[0]), strings()]).then(showQueue).then(function () {
       if (!quietly) { say(t(entry[1]), form); }
-      showQueue();
     });
     return true;
   }
@@ -164,7 +163,8 @@
     if (navigator.serviceWorker.controller) { navigator.serviceWorker.controller.postMessage({ type: "refresh", url: url }); }
   }
   function sync() {
-    if (syncing || !navigator.onLine) { return Promise.resolve(); }
+    if (syncing) { return Promise.resolve(); }
+    if (!navigator.onLine) { return showQueue(); }
     syncing = true;
     var sent = false;
     return mine("queue").then(function (entries) {

@@ -80,7 +80,7 @@ function offline(request) {
   return loadOwner().then(function () { return match(request); }).then(function (hit) {
     if (hit) { return annotate(hit); }
     return match("/offline").then(function (page) {
-      return page ? annotate(page) : new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain" } });
+      return page || new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain" } });
     });
   });
 }
