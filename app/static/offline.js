@@ -5,7 +5,8 @@
   "use strict";
   var script = document.currentScript, me = script && script.getAttribute("data-user");
   if (!me || !("serviceWorker" in navigator) || !window.indexedDB || !window.fetch || !window.caches) { return; }
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+  var registered = navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  registered.catch(function () {});
   var S = null, syncing = false, main = document.getElementById("main");
 
   function strings() {
@@ -293,6 +294,7 @@
         keepButton.disabled = false;
         status.textContent = t("keep_failed");
       } else if (m.type === "status") {
+        box.hidden = false;  // shown once the service worker answers: it works here
         bar.hidden = true;
         keepButton.disabled = false;
         keepButton.hidden = !!m.record;
@@ -306,10 +308,7 @@
     });
     keepButton.addEventListener("click", function () { download(true); });
     dropButton.addEventListener("click", function () { post({ type: "drop", user: me, course: slug }); });
-    strings().then(function () {
-      box.hidden = false;
-      post({ type: "status", user: me, course: slug });
-    });
+    strings().then(function () { post({ type: "status", user: me, course: slug }); });
   }
 
   // -- signing out: a phone is often shared -------------------------------------------
@@ -334,7 +333,8 @@
   }
 
   var box = document.querySelector(".offline-keep");
-  if (box) { course(box); }
+  // Offer to keep the course only where the service worker could be registered.
+  if (box) { registered.then(function () { course(box); }, function () {}); }
   showStored();
   window.addEventListener("online", sync);
   mine("queue").then(function (waiting) {
