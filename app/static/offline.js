@@ -7,7 +7,7 @@
   if (!me || !("serviceWorker" in navigator) || !window.indexedDB || !window.fetch || !window.caches) { return; }
   var registered = navigator.serviceWorker.register("/sw.js", { scope: "/" });
   registered.catch(function () {});
-  var S = null, syncing = false, main = document.getElementById("main");
+  var S = null, syncing = false, main = document.getElementById("main"), WAITING = "nergi-waiting-" + me;
 
   function strings() {
     if (S) { return Promise.resolve(S); }
@@ -187,6 +187,7 @@
   function showQueue(justSent) {
     return Promise.all([mine("queue"), mine("problems"), strings()]).then(function (got) {
       var waiting = got[0], problems = got[1];
+      localStorage.setItem(WAITING, waiting.length);
       if (problems.length) {
         say(t("problems"), null, "alert");
       } else if (waiting.length) {
@@ -260,7 +261,16 @@
   // -- keeping a course ---------------------------------------------------------------
   function course(box) {
     var keepButton = box.querySelector("[data-keep]"), dropButton = box.querySelector("[data-drop]");
-    var bar = box.querySelector("progress"), status = box.querySelector("[role=status]");
+    var bar = null, status = box.querySelector("[role=status]");
+    // The progress bar exists only while a download runs.
+    function progress(done, total) {
+      if (!bar) { bar = box.insertBefore(el("progress"), status); }
+      if (total) { bar.max = total; bar.value = done; }
+    }
+    function stopped() {
+      if (bar) { bar.remove(); bar = null; }
+      keepButton.disabled = false;
+    }
     var slug = box.getAttribute("data-course"), bundle = null;
     function post(message) {
       return navigator.serviceWorker.ready.then(function (registration) { registration.active.postMessage(message); });
@@ -278,7 +288,7 @@
         }).then(function () {
           if (ask && !window.confirm(t("keep_confirm", { size: kb(bundle.bytes) }))) { return; }
           keepButton.disabled = true;
-          bar.hidden = false;
+          progress();
           return post({ type: "keep", user: me, bundle: bundle, assets: assets() });
         }).catch(function () { strings().then(function () { status.textContent = t("keep_failed"); }); });
     }
@@ -286,17 +296,14 @@
       var m = event.data || {};
       if (m.course !== slug) { return; }
       if (m.type === "progress") {
-        bar.max = m.total;
-        bar.value = m.done;
+        progress(m.done, m.total);
         status.textContent = t("keeping", { done: m.done, total: m.total });
       } else if (m.type === "failed") {
-        bar.hidden = true;
-        keepButton.disabled = false;
+        stopped();
         status.textContent = t("keep_failed");
       } else if (m.type === "status") {
         box.hidden = false;  // shown once the service worker answers: it works here
-        bar.hidden = true;
-        keepButton.disabled = false;
+        stopped();
         keepButton.hidden = !!m.record;
         dropButton.hidden = !m.record;
         status.textContent = m.record ? t("kept", { size: kb(m.record.bytes), date: date(m.record.saved) }) : "";
@@ -313,6 +320,7 @@
 
   // -- signing out: a phone is often shared -------------------------------------------
   function forget() {
+    localStorage.removeItem(WAITING);
     return Promise.all([caches.delete("nergi-k-" + me), caches.delete("nergi-v-" + me),
       ["queue", "problems"].reduce(function (chain, name) {
         return chain.then(function () { return mine(name); }).then(function (entries) {
@@ -321,7 +329,11 @@
       }, Promise.resolve())]).catch(function () {});
   }
   function signOut(event, form) {
-    if (form.getAttribute("data-forgotten")) { return; }
+    // Nothing waiting: sign out at once; the server's Clear-Site-Data empties the stores.
+    if (form.getAttribute("data-forgotten") || !+localStorage.getItem(WAITING)) {
+      forget();
+      return;
+    }
     event.preventDefault();
     sync().then(function () { return Promise.all([mine("queue"), strings()]); }).then(function (got) {
       if (got[0].length && !window.confirm(t("sign_out_confirm", { num: got[0].length }))) { return; }

@@ -3,10 +3,16 @@
 The budget counts what crosses the network for the lesson page and every sub-resource it loads
 (stylesheet, scripts, pictures), headers included, on a first visit: a fresh browser context,
 signed in, with the HTTP cache emptied after sign-in so the stylesheet counts too.
+
+The page is measured with service workers blocked (what the page itself loads, offline.js
+included, whatever the browser); what the service worker fetches for itself the first time
+(sw.js, the offline page, the script's strings) is measured apart and counted in as well.
 """
 from __future__ import annotations
 
 import gzip
+import http.client
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,16 +20,19 @@ import pytest
 from tests.e2e.conftest import sign_in
 
 BUDGET = 30 * 1024
+SCRIPTS_BUDGET = 12 * 1024  # offline.js and sw.js together, gzipped
+STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
 FONT_SUFFIXES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
 
 
 def first_visit(browser, base_url, email: str, path: str) -> dict:
     """Sign in, empty the cache, open path; what crossed the wire, per response."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=base_url,
-                                  locale="en-GB")
+                                  locale="en-GB", service_workers="block")
     try:
         page = context.new_page()
         sign_in(page, email)
+        cookies = {c["name"]: c["value"] for c in context.cookies()}
         page.wait_for_load_state("load")
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
@@ -59,9 +68,28 @@ def first_visit(browser, base_url, email: str, path: str) -> dict:
         lang = page.locator("html").get_attribute("lang")
         h1 = page.locator("h1").inner_text()
         return {"requests": [r.url for r in requests], "rows": rows, "timing": timing, "lang": lang,
-                "h1": h1}
+                "h1": h1, "worker": service_worker_downloads(base_url, cookies)}
     finally:
         context.close()
+
+
+def service_worker_downloads(base_url: str, cookies: dict[str, str]) -> dict[str, int]:
+    """Bytes on the wire (gzip, as a browser asks, headers included) of what the service worker
+    fetches for itself on its first start, for this signed-in user."""
+    parts = urlsplit(base_url)
+    sizes = {}
+    for path in ("/sw.js", "/offline", "/offline/strings.json"):
+        connection = http.client.HTTPConnection(parts.hostname, parts.port)
+        connection.request("GET", path, headers={
+            "Accept-Encoding": "gzip, deflate, br", "Host": parts.netloc,
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+        response = connection.getresponse()
+        body = response.read()
+        assert response.status == 200, (path, response.status)
+        head = sum(len(k) + len(v) + 4 for k, v in response.getheaders()) + 17
+        sizes[path] = head + len(body)
+        connection.close()
+    return sizes
 
 
 LESSONS = {
@@ -81,11 +109,11 @@ def visits(browser, base_url):
         seen = first_visit(browser, base_url, email, path)
         assert title in seen["h1"], seen["h1"]
         rows, timing = seen["rows"], seen["timing"]
-        seen["wire"] = sum(row["wire"] for row in rows)
+        seen["wire"] = sum(row["wire"] for row in rows) + sum(seen["worker"].values())
         print(f"\n{path} first visit: {seen['wire']} B on the wire in {len(rows)} responses "
               f"({sum(row['body'] for row in rows)} B of bodies, {sum(row['gzip'] for row in rows)} B if "
               f"gzipped); Resource Timing: navigation {timing['navigation']} B + sub-resources "
-              f"{timing['resources']} B")
+              f"{timing['resources']} B; the service worker's own first downloads: {seen['worker']}")
         for row in rows:
             print(f"  {row['status']} {row['type']:<10} {row['wire']:>6} B wire {row['body']:>6} B body  "
                   f"{urlsplit(row['url']).path}")
@@ -125,3 +153,16 @@ def test_first_visit_of_a_lesson_is_under_30_kb(visits, lesson):
     # The browser's own account of the bodies agrees with what the test saw (nothing was missed).
     assert seen["timing"]["encoded"] == sum(row["wire_body"] for row in seen["rows"])
     assert seen["wire"] < BUDGET, f"{seen['wire']} B on the wire; the budget is {BUDGET} B"
+
+
+@pytest.mark.parametrize("lesson", list(LESSONS))
+def test_offline_script_is_loaded_and_counted(visits, lesson):
+    scripts = [row for row in visits[lesson]["rows"] if row["type"] == "script"]
+    assert [urlsplit(row["url"]).path for row in scripts] == ["/static/offline.js"]
+    assert scripts[0]["status"] == 200 and scripts[0]["wire_body"] < scripts[0]["body"]  # sent gzipped
+
+
+def test_offline_scripts_stay_under_12_kb_gzipped():
+    sizes = {name: len(gzip.compress((STATIC / name).read_bytes(), 9)) for name in ("offline.js", "sw.js")}
+    print(f"\ngzipped: {sizes}, together {sum(sizes.values())} B")
+    assert sum(sizes.values()) < SCRIPTS_BUDGET, sizes
