@@ -205,7 +205,17 @@ def name_the_store(response: Response) -> Response:
     return response
 
 
+# The learner's pages, where offline.js is loaded; other pages (dashboards, reviews, admin)
+# carry no offline script and cost no request for it.
+LEARNER_PAGES = frozenset({
+    "learning.home", "learning.catalogue", "learning.course", "learning.item", "quizzes.attempt",
+    "quizzes.save_or_submit", "quizzes.result", "assignments.save_work", "offline.offline_page",
+})
+
+
 @bp.app_context_processor
 def offline_helpers():
-    """For the templates: the store's name (base.html) and a course's hash (course page)."""
-    return {"offline_user_tag": lambda: services.user_tag(current_user), "offline_course_hash": services.course_hash}
+    """For the templates: whether the page loads offline.js, the store's name (base.html) and a
+    course's hash (course page)."""
+    return {"offline_wanted": lambda: request.endpoint in LEARNER_PAGES,
+            "offline_user_tag": lambda: services.user_tag(current_user), "offline_course_hash": services.course_hash}

@@ -65,6 +65,13 @@ def test_pages_carry_the_script_and_name_the_store_only_when_signed_in(client, a
     assert tags[0] != tags[1]
 
 
+def test_pages_that_do_not_need_it_load_no_offline_script(client, auth, factories):
+    auth.login_as(factories.make_user())
+    for path in ("/profile", "/notices", "/certificates"):
+        page = client.get(path).get_data(as_text=True)
+        assert "offline.js" not in page and 'rel="manifest"' not in page, path
+
+
 def test_sign_out_clears_the_browsers_storage(client, auth, factories):
     auth.login_as(factories.make_user())
     response = auth.logout()
