@@ -1,7 +1,7 @@
 """idempotency keys: writes replayed from a phone that worked offline, each done once
 
 Revision ID: 7f3a9c1d2e4b
-Revises: 52669e7f23f2
+Revises: c0f0f179b391
 Create Date: 2026-12-05 22:05:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7f3a9c1d2e4b'
-down_revision = '52669e7f23f2'
+down_revision = 'c0f0f179b391'
 branch_labels = None
 depends_on = None
 

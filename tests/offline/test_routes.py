@@ -114,14 +114,14 @@ def test_migration_from_the_previous_head_and_back(tmp_path):
         url = f"sqlite:///{tmp_path / 'previous.db'}"
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        flask_migrate.upgrade(revision="52669e7f23f2")
+        flask_migrate.upgrade(revision="c0f0f179b391")
         db.session.execute(text("INSERT INTO \"user\" (email, name, password_hash, locale, municipality, organisation, "
                                 "is_admin, is_active_account, session_version, created_at) VALUES "
                                 "('kept@example.org', 'Kept', 'x', 'en', '', '', false, true, 1, CURRENT_TIMESTAMP)"))
         db.session.commit()
         flask_migrate.upgrade()
         assert "idempotency_key" in db.inspect(db.engine).get_table_names()
-        flask_migrate.downgrade(revision="52669e7f23f2")
+        flask_migrate.downgrade(revision="c0f0f179b391")
         assert "idempotency_key" not in db.inspect(db.engine).get_table_names()
         flask_migrate.upgrade()
         flask_migrate.check()
