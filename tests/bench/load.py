@@ -259,7 +259,9 @@ def run_learners(server: Gunicorn, learners: dict) -> dict:
 WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def _ms(text: str) -> float:
+def _ms(text: str | None) -> float:
+    if text is None:  # wrk prints no such line (too few requests)
+        return float("nan")
     number, unit = re.fullmatch(r"([\d.]+)([a-z]+)", text).groups()
     return float(number) * WRK_UNITS[unit]
 
@@ -271,6 +273,8 @@ def run_wrk(server: Gunicorn, path: str, connections: int, seconds: int, cookie:
     command.append(f"http://{HOST}:{server.port}{path}")
     cpu_before = server.cpu()
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    if os.environ.get("NERGI_BENCH_LOAD_VERBOSE"):
+        print(output)
     cpu = server.cpu() - cpu_before
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", output, re.M))
@@ -281,7 +285,8 @@ def run_wrk(server: Gunicorn, path: str, connections: int, seconds: int, cookie:
     return {"connections": connections, "requests": requests,
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
             "cpu_ms_per_request": 1000 * cpu / max(1, requests),
-            "p50_ms": _ms(latency["50"]), "p90_ms": _ms(latency["90"]), "p99_ms": _ms(latency["99"]),
+            "p50_ms": _ms(latency.get("50")), "p90_ms": _ms(latency.get("90")),
+            "p99_ms": _ms(latency.get("99")),
             "errors": errors}
 
 
