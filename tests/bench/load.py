@@ -277,7 +277,7 @@ def run_wrk(server: Gunicorn, path: str, connections: int, seconds: int, cookie:
         print(output)
     cpu = server.cpu() - cpu_before
     requests = int(re.search(r"(\d+) requests in", output).group(1))
-    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", output, re.M))
+    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", output, re.M))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if socket_errors:
