@@ -167,6 +167,10 @@ def save_draft(user, item: Item, body: str, expected_version: int | None) -> Sub
                 submission = submission_for(user, item, create=True)
         except IntegrityError:
             raise DraftConflict() from None
+        # On PostgreSQL (READ COMMITTED) the other first save may have committed between the
+        # locking read above and this one: then the draft found here is theirs, not a new one.
+        if expected_version is not None and submission.version != 1:
+            raise DraftConflict()
     elif expected_version is not None and submission.version != expected_version:
         raise DraftConflict()
     require(user, "submission.edit", submission, hide=True)
