@@ -76,7 +76,10 @@ def stored_hashes() -> dict[str, str]:
     `courses sync` hands these to load_courses() first, so a course whose files (and renderer
     version, see app.content.loader.course_source_hash) are unchanged is not even parsed.
     """
-    rows = db.session.execute(select(Course.slug, Course.source_hash).where(Course.retired_at.is_(None)))
+    # Courses published from an upload are left out: the command decides about them (skip, or
+    # replace with --force) only after loading the folder.
+    rows = db.session.execute(select(Course.slug, Course.source_hash)
+                              .where(Course.retired_at.is_(None), Course.upload_id.is_(None)))
     return {slug: source_hash for slug, source_hash in rows}
 
 
