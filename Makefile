@@ -10,7 +10,7 @@ BASE_URL ?= http://127.0.0.1:$(PORT)
 DEV := FLASK_DEBUG=1 BASE_URL=$(BASE_URL)
 
 
-.PHONY: run test e2e smoke bench lock mail translations compile-translations install install-test check-courses clean
+.PHONY: run test e2e smoke bench bench-load lock mail translations compile-translations install install-test check-courses clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -73,7 +73,12 @@ mail: install-test compile-translations
 		$(DEV) WORKER_INTERVAL=2 $(FLASK) worker
 
 bench: install-test compile-translations
-	$(BIN)/pytest tests/bench -s -o addopts=''
+	$(BIN)/pytest tests/bench -s -o addopts='' --ignore=tests/bench/test_load_bench.py
+
+# gunicorn with deploy/gunicorn.conf.py on 127.0.0.1, 100 learners at once, then wrk (Debian's
+# wrk package) on the lesson page and on a bare Flask route; see docs/performance.md.
+bench-load: install-test compile-translations
+	$(BIN)/pytest tests/bench/test_load_bench.py -s -o addopts=''
 
 check-courses: install
 	$(DEV) $(FLASK) courses check

@@ -155,12 +155,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    import app.database as _sqlite_settings  # noqa: F401
+    from app.database import register_transaction_modes
     from app.core.errors import register_error_handlers
     from app.core.templating import register_template_helpers
     from app.core.logs import register_request_logging
     from app.core.web import register_request_hooks
 
+    register_transaction_modes(app)
     register_request_hooks(app)
     register_request_logging(app)
     register_error_handlers(app)

@@ -10,7 +10,8 @@ import os
 # nginx, on the same host, is the only client.
 bind = os.environ.get("NERGI_BIND", "127.0.0.1:8000")
 # Two per core is plenty for requests that mostly wait on the database; each worker holds the
-# app (about 60-160 MB), so on a small host lower WEB_CONCURRENCY rather than raise it.
+# app (about 90-100 MB after load; fpdf2, qrcode and matplotlib load only in a worker that draws
+# a PDF or a chart), so on a small host lower WEB_CONCURRENCY rather than raise it.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "sync"  # nginx buffers slow clients (phones on weak links), so sync workers suffice
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

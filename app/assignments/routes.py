@@ -19,6 +19,7 @@ from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransit
                                     MentorPreference, Notice, Submission)
 from app.content.render import render_markdown
 from app.core.authz import can, require
+from app.core.header import header_facts, register_header_fact
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
@@ -71,8 +72,12 @@ def navigation():
     """What the header shows a signed-in user: unread notices, and the review queue for mentors."""
     if not has_request_context() or not current_user or not current_user.is_authenticated:
         return {"nav": {}}
-    return {"nav": {"unread": services.unread_count(current_user),
-                    "is_mentor": bool(services.mentees_count(current_user))}}
+    facts = header_facts(current_user)
+    return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
+
+
+register_header_fact("unread_notices", services.unread_count_expression)
+register_header_fact("is_mentor", services.is_mentor_expression)
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.assignments import files as file_store
@@ -85,6 +85,11 @@ def options_for(translation: ItemTranslation) -> AssignmentOptions:
 def mentees_count(user) -> int:
     return db.session.scalar(select(func.count(MentorLink.id)).where(
         MentorLink.mentor_id == user.id, MentorLink.ended_at.is_(None))) or 0
+
+
+def is_mentor_expression(user_id: int):
+    """SQL: does the user mentor anyone now? (for the site header)"""
+    return exists().where(MentorLink.mentor_id == user_id, MentorLink.ended_at.is_(None))
 
 
 def is_mentor_of(user, submission: Submission) -> bool:
@@ -170,6 +175,10 @@ def save_draft(user, item: Item, body: str, expected_version: int | None) -> Sub
                 submission = _new_submission(user, item)
         except IntegrityError:
             raise DraftConflict() from None
+        # On PostgreSQL (READ COMMITTED) the other first save may have committed between the
+        # locking read above and this one: then the draft found here is theirs, not a new one.
+        if expected_version is not None and submission.version != 1:
+            raise DraftConflict()
     elif expected_version is not None and submission.version != expected_version:
         raise DraftConflict()
     require(user, "submission.edit", submission, hide=True)
@@ -363,6 +372,12 @@ def notify(user, kind: str, link: str, **payload: Any) -> Notice:
     notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
     db.session.add(notice)
     return notice
+
+
+def unread_count_expression(user_id: int):
+    """SQL: the number of the user's unread notices (for the site header)."""
+    return (select(func.count(Notice.id)).where(Notice.user_id == user_id, Notice.read_at.is_(None))
+            .scalar_subquery())
 
 
 def unread_count(user) -> int:

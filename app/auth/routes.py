@@ -15,6 +15,7 @@ from app.auth.models import User, normalise_email
 from app.core import audit
 from app.core.authz import require
 from app.core.web import clock, safe_next
+from app.database import reads_first, start_writing
 from app.extensions import client_address, db, limiter, login_manager
 from app.notify.services import outbox_is_stalled
 
@@ -75,6 +76,7 @@ def _start_session(user: User, remember: bool) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first
 @_limit("LOGIN_LIMIT_PER_ADDRESS", deduct_when=_failed_attempt, on_breach=_on_login_breach)
 @_limit("LOGIN_LIMIT_PER_ACCOUNT", key_func=_account_and_client_key, deduct_when=_failed_attempt,
         on_breach=_on_login_breach)
@@ -85,7 +87,9 @@ def login():
         return redirect(url_for("learning.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        checked = services.check_credentials(form.email.data, form.password.data)
+        start_writing()  # the slow hash check above held no write lock
+        user = services.record_sign_in(form.email.data, checked)
         if user is not None:
             _start_session(user, form.remember.data)
             db.session.commit()

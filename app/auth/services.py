@@ -106,19 +106,35 @@ def set_password(user: User, password: str) -> None:
     user.end_sessions()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the active user with this e-mail and password, else None.
+def check_credentials(email: str, password: str) -> tuple[int, str] | None:
+    """Read the account and check the password; write nothing.
 
-    Unknown e-mails cost the same hashing work as wrong passwords, so the two cannot be told
-    apart by timing. Records `login_success` or `login_failure` in the audit trail.
+    Returns (user id, the hash checked) when the e-mail belongs to an active account with this
+    password, else None. Unknown e-mails cost the same hashing work as wrong passwords, so the
+    two cannot be told apart by timing. The hash check is slow on purpose (about 0.1 s of CPU),
+    so it runs in a read-only transaction: on SQLite no write lock is held meanwhile.
     """
     user = User.by_email(email)
     stored = user.password_hash if user and user.password_hash else None
     ok = check_password_hash(stored or _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
     if user is not None and stored and ok and user.is_active:
-        user.last_login_at = utcnow()
-        audit.record("login_success", actor=user, target=f"User:{user.id}")
-        return user
+        return user.id, stored
+    return None
+
+
+def record_sign_in(email: str, checked: tuple[int, str] | None) -> User | None:
+    """Record the outcome of check_credentials() in a write transaction; return the user or None.
+
+    The account is read again: if it was deactivated, or its password changed, since the check,
+    the sign-in fails. Records `login_success` or `login_failure` in the audit trail.
+    """
+    if checked is not None:
+        user_id, stored = checked
+        user = db.session.get(User, user_id)
+        if user is not None and user.password_hash == stored and user.is_active:
+            user.last_login_at = utcnow()
+            audit.record("login_success", actor=user, target=f"User:{user.id}")
+            return user
     audit.record("login_failure", target=normalise_email(email)[:200])
     return None
 

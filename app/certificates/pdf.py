@@ -15,18 +15,21 @@ PDF under :func:`cache_key`.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 from datetime import date, datetime, time, timezone
 from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import qrcode
-import qrcode.constants
 from babel.dates import format_date
-from fpdf import FPDF
-from fpdf import __version__ as fpdf_version
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# fpdf2 and qrcode (about 40 MB with their dependencies) are imported when a PDF is first
+# drawn, not when the app starts: most workers never draw one (issue 18).
 
 #: Bump when the layout changes, so cached PDFs are rendered again.
 LAYOUT_VERSION = 1
@@ -105,7 +108,7 @@ def cache_key(
     """
     material = {
         "layout": LAYOUT_VERSION,
-        "fpdf": fpdf_version,
+        "fpdf": importlib.metadata.version("fpdf2"),
         "learner_name": learner_name,
         "course_title": course_title,
         "issued_on": issued_on.isoformat(),
@@ -122,6 +125,8 @@ def cache_key(
 
 
 def _new_document(issued_on: date, locale: str) -> FPDF:
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="landscape", unit="mm", format="A4")
     fonts = font_directory()
     pdf.add_font(_FONT, "", str(fonts / "DejaVuSans.ttf"))
@@ -190,6 +195,9 @@ def _draw_frame(pdf: FPDF) -> None:
 
 def _draw_qr(pdf: FPDF, content: str, *, x: float, y: float, size: float) -> None:
     """Draw ``content`` as a QR code (error correction M) of ``size`` mm, quiet zone included."""
+    import qrcode
+    import qrcode.constants
+
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QR_QUIET_MODULES)
     qr.add_data(content)
     qr.make(fit=True)

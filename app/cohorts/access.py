@@ -82,6 +82,11 @@ def cohort_roles(user: Any, target: Any) -> set[str]:
 register_role_provider(cohort_roles)
 
 
+def trains_any_expression(user_id: int):
+    """SQL: does the user train at least one cohort? (for the site header)"""
+    return exists().where(Membership.user_id == user_id, Membership.role == TRAINER)
+
+
 def trains_any_cohort(user: Any) -> bool:
     """True when the user is a trainer of at least one cohort."""
     return is_signed_in(user) and db.session.scalar(select(exists().where(

@@ -14,13 +14,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, timedelta
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display; our figures never touch pyplot anyway
-import matplotlib.dates  # noqa: E402  (registers the converters for date axes)
-from matplotlib.figure import Figure  # noqa: E402
+# matplotlib (with numpy, about 50 MB) is imported when a chart is first drawn, not when the
+# app starts: most workers never draw one (issue 18).
 
 CACHE_SIZE = 128
 BRAND, GRID = "#1d6b3a", "#cfd6d1"
@@ -48,8 +48,18 @@ def cached(key: str, draw: Callable[[], bytes]) -> bytes:
     return svg
 
 
+def _matplotlib():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; our figures never touch pyplot anyway
+    import matplotlib.dates  # noqa: F401  (registers the converters for date axes)
+    import matplotlib.figure
+
+    return matplotlib
+
+
 def _figure() -> tuple[Figure, Any]:
-    figure = Figure(figsize=(6.4, 3.2), dpi=100, layout="constrained")
+    figure = _matplotlib().figure.Figure(figsize=(6.4, 3.2), dpi=100, layout="constrained")
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", color=GRID, linewidth=0.8)
@@ -72,9 +82,9 @@ def completion_svg(series: list[tuple[date, float]], labels: dict[str, str]) -> 
         values = [0.0] + [value for _, value in series]
         axes.step(days, values, where="post", color=BRAND, linewidth=2)
         axes.fill_between(days, values, step="post", color=BRAND, alpha=0.12)
-        locator = matplotlib.dates.AutoDateLocator(maxticks=6)
+        locator = _matplotlib().dates.AutoDateLocator(maxticks=6)
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+        axes.xaxis.set_major_formatter(_matplotlib().dates.ConciseDateFormatter(locator))
     else:
         axes.text(0.5, 0.5, labels["empty"], ha="center", va="center", transform=axes.transAxes)
     axes.set_ylim(0, 100)

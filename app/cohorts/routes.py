@@ -16,11 +16,12 @@ from app.auth.models import User
 from app.cohorts import allocation, charts, exports, queries, reports
 from app.cohorts.forms import (ActionForm, FilterForm, LearnerMentorForm, fill_filter_choices, filters_from,
                                options, prepare_filter_form)
-from app.cohorts.access import trains_any_cohort
+from app.cohorts.access import trains_any_expression
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
 from app.cohorts.services import CohortError, membership_of
-from app.core.authz import can, require
+from app.core.authz import can, is_signed_in, require
+from app.core.header import header_facts, register_header_fact
 from app.database import utcnow
 from app.extensions import db
 from app.learning.routes import current_lang
@@ -58,8 +59,11 @@ def asset(filename: str):
 
 @bp.app_template_global("is_trainer")
 def is_trainer() -> bool:
-    """For the site header: does the signed-in person train a cohort? (One query, when asked.)"""
-    return trains_any_cohort(current_user)
+    """For the site header: does the signed-in person train a cohort? (From header_facts.)"""
+    return is_signed_in(current_user) and bool(header_facts(current_user)["is_trainer"])
+
+
+register_header_fact("is_trainer", trains_any_expression)
 
 
 def load_cohort(cohort_id: int, action: str = "cohort.view") -> Cohort:

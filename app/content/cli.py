@@ -41,7 +41,9 @@ def sync_command(path: str | None, force: bool) -> None:
     A course published from an upload (the authoring pages) wins over a folder of the same
     name: it is skipped, with a line saying so, unless --force."""
     root = _root(path)
-    result = load_courses(root)
+    stored = sync_module.stored_hashes()
+    # Hash the files first: a course whose hash the database already has is not parsed.
+    result = load_courses(root, unchanged=lambda slug, digest: stored.get(slug) == digest)
     if result.problems:
         _code, lines = format_report(result)
         for line in lines:
@@ -60,9 +62,11 @@ def sync_command(path: str | None, force: bool) -> None:
     if sys.stdout.isatty():
         with click.progressbar(length=len(result.courses), label="syncing") as bar:
             report = sync_module.sync_courses(result.courses, result.problems, retire_missing=retire,
-                                              on_course=lambda _slug: bar.update(1))
+                                              on_course=lambda _slug: bar.update(1),
+                                              unchanged=result.unchanged)
     else:
-        report = sync_module.sync_courses(result.courses, result.problems, retire_missing=retire)
+        report = sync_module.sync_courses(result.courses, result.problems, retire_missing=retire,
+                                          unchanged=result.unchanged)
     db.session.commit()
     for line in report.lines():
         click.echo(line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +20,11 @@ from app.content.files import COURSE_FILE, CourseFolder, scan_course
 from app.content.items import AUTHOR_LIMITS, ReadItem, read_item
 from app.content.links import CourseLinkResolver
 from app.content.problems import Problem
-from app.content.render import render_markdown
+from app.content.render import render_markdown, renderer_version
 from app.content.report import format_report
 from app.content.spec import BASE_LANGUAGE, LANGUAGES, CourseSpec, ItemSpec
 
-__all__ = ["LoadResult", "format_report", "load_course", "load_courses"]
+__all__ = ["LoadResult", "course_source_hash", "format_report", "load_course", "load_courses"]
 
 
 @dataclass
@@ -33,11 +34,16 @@ class LoadResult:
     courses: list[CourseSpec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: Slugs of courses skipped because ``unchanged(slug, source_hash)`` said so.
+    unchanged: list[str] = field(default_factory=list)
 
 
-def load_courses(root: Path) -> LoadResult:
+def load_courses(root: Path, *, unchanged: Callable[[str, str], bool] | None = None) -> LoadResult:
     """Load every course under ``root``: a folder of course folders, or one course folder.
 
+    With ``unchanged``, each course folder is first only read and hashed; when
+    ``unchanged(slug, source_hash)`` is true (sync: the database has that hash), the course is
+    neither parsed nor rendered (nor warned about) and its slug goes to ``result.unchanged``.
     Problem paths are posix and relative to the parent of the course folders
     (``rba/01-intro.en.md``). A course with any problem is left out of ``courses``.
     Raises FileNotFoundError when ``root`` is not a folder.
@@ -53,7 +59,14 @@ def load_courses(root: Path) -> LoadResult:
     for directory in directories:
         if directory.name.startswith("."):
             continue
-        course, problems = load_course(directory)
+        scanned = None
+        if unchanged is not None and not directory.is_symlink():
+            scanned = scan_course(directory, directory.name)
+            if (not scanned.problems and scanned.course_yml is not None
+                    and unchanged(scanned.slug, course_source_hash(scanned))):
+                result.unchanged.append(scanned.slug)
+                continue
+        course, problems = load_course(directory, scanned=scanned)
         result.problems.extend(problems)
         if course is not None:
             result.courses.append(course)
@@ -62,12 +75,14 @@ def load_courses(root: Path) -> LoadResult:
     return result
 
 
-def load_course(directory: Path) -> tuple[CourseSpec | None, list[Problem]]:
-    """Load one course folder; return the course (None if it has problems) and the problems."""
+def load_course(directory: Path, *, scanned: CourseFolder | None = None) -> tuple[CourseSpec | None, list[Problem]]:
+    """Load one course folder; return the course (None if it has problems) and the problems.
+
+    ``scanned`` is the folder as scan_course() already read it, if it was."""
     prefix = directory.name
     if directory.is_symlink():
         return None, [Problem(prefix, 0, "symbolic links are refused")]
-    folder = scan_course(directory, prefix)
+    folder = scanned if scanned is not None else scan_course(directory, prefix)
     problems = folder.problems
     if not SLUG_RE.match(folder.slug):
         problems.append(Problem(prefix, 0, f"course folder name {folder.slug!r} must be {SLUG_RULE}"))
@@ -171,16 +186,23 @@ def _render_summaries(course_file: CourseFile, resolver: CourseLinkResolver,
 def _course_spec(folder: CourseFolder, course_file: CourseFile, items: list[ItemSpec],
                  summaries_html: dict[str, str]) -> CourseSpec:
     translated = [lang for lang in LANGUAGES[1:] if items and all(lang in item.translations for item in items)]
-    digest = hashlib.sha256()
-    for name, file_hash in sorted(folder.hashes.items()):
-        digest.update(f"{name}\0{file_hash}\n".encode())
     return CourseSpec(
         slug=folder.slug, path=folder.directory, titles=course_file.titles,
         summaries_md=course_file.summaries_md, summaries_html=summaries_html, audience=course_file.audience,
         estimated_hours=course_file.estimated_hours, open=course_file.open,
         languages=[BASE_LANGUAGE, *translated], items=items, completion=course_file.completion,
-        media=dict(sorted(folder.media.items())), source_hash=digest.hexdigest(),
+        media=dict(sorted(folder.media.items())), source_hash=course_source_hash(folder),
     )
+
+
+def course_source_hash(folder: CourseFolder) -> str:
+    """The hash of everything a course's stored form is made from: every file's hash, and the
+    renderer's version (so a new renderer or sanitiser policy renders the course again)."""
+    digest = hashlib.sha256()
+    for name, file_hash in sorted(folder.hashes.items()):
+        digest.update(f"{name}\0{file_hash}\n".encode())
+    digest.update(f"renderer\0{renderer_version()}\n".encode())
+    return digest.hexdigest()
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -9,16 +9,32 @@ links). Its output is a :class:`markupsafe.Markup`, the only thing templates may
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 
+import bleach
 import markdown
 from markupsafe import Markup
 
 from app.content.render_guard import DEFAULT_LIMITS, RenderLimits, complexity_problem
 from app.content.sanitize import sanitize_html
 
-__all__ = ["RenderLimits", "fallback_html", "render_markdown", "slugify"]
+__all__ = ["RenderLimits", "fallback_html", "render_markdown", "renderer_version", "slugify"]
+
+#: Bump when what render_markdown produces for the same text changes (extensions, their
+#: settings, the link rules): course sync then renders every course again.
+RENDER_VERSION = 1
+
+
+def renderer_version() -> str:
+    """A string that changes whenever stored HTML may no longer be what rendering gives now.
+
+    Course sync puts it into each course's source hash (app/content/loader.py), so that a
+    sync with unchanged files can skip rendering safely. The sanitiser's policy version belongs
+    here too: add it to this string (one place), and every course is rendered again once.
+    """
+    return f"render={RENDER_VERSION};markdown={markdown.__version__};bleach={bleach.__version__}"
 
 _SEPARATORS = re.compile(r"[\s_-]+")
 
@@ -39,7 +55,19 @@ def slugify(value: str, separator: str = "-") -> str:
     return slug[:80].rstrip(separator) or "section"
 
 
+_converters = threading.local()
+
+
 def _block_converter() -> markdown.Markdown:
+    # One converter per thread, reset before each use: building one (seven extensions) costs
+    # more than most conversions, and a sync converts thousands of texts.
+    converter = getattr(_converters, "block", None)
+    if converter is None:
+        converter = _converters.block = _new_block_converter()
+    return converter.reset()
+
+
+def _new_block_converter() -> markdown.Markdown:
     return markdown.Markdown(
         output_format="html",
         extensions=["tables", "fenced_code", "footnotes", "def_list", "admonition", "toc", "sane_lists"],
@@ -52,7 +80,10 @@ def _block_converter() -> markdown.Markdown:
 
 
 def _inline_converter() -> markdown.Markdown:
-    return markdown.Markdown(output_format="html", extensions=["sane_lists"])
+    converter = getattr(_converters, "inline", None)
+    if converter is None:
+        converter = _converters.inline = markdown.Markdown(output_format="html", extensions=["sane_lists"])
+    return converter.reset()
 
 
 def fallback_html(text: str, *, inline: bool = False) -> str:

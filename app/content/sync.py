@@ -70,19 +70,35 @@ def _translation_data(spec) -> dict[str, Any]:
     return data
 
 
+def stored_hashes() -> dict[str, str]:
+    """The source hash of every live course in the database, by slug.
+
+    `courses sync` hands these to load_courses() first, so a course whose files (and renderer
+    version, see app.content.loader.course_source_hash) are unchanged is not even parsed.
+    """
+    # Courses published from an upload are left out: the command decides about them (skip, or
+    # replace with --force) only after loading the folder.
+    rows = db.session.execute(select(Course.slug, Course.source_hash)
+                              .where(Course.retired_at.is_(None), Course.upload_id.is_(None)))
+    return {slug: source_hash for slug, source_hash in rows}
+
+
 def sync_courses(courses: Iterable, problems: list[Problem], *, retire_missing: bool,
-                 on_course: Callable[[str], None] | None = None) -> SyncReport:
+                 on_course: Callable[[str], None] | None = None,
+                 unchanged: Iterable[str] = ()) -> SyncReport:
     """Write the course specs to the database (add + flush; the caller commits once).
 
     Raises InvalidCourses, before writing anything, when problems is not empty. With
-    retire_missing, courses in the database but not in the files are retired.
+    retire_missing, courses in the database but not in the files are retired. ``unchanged``
+    are slugs that the loader found unchanged and skipped: they count as present.
     """
     if problems:
         raise InvalidCourses(list(problems))
     report = SyncReport()
     now = utcnow()
     existing = {course.slug: course for course in db.session.scalars(select(Course))}
-    seen: set[str] = set()
+    seen: set[str] = set(unchanged)
+    report.unchanged.extend(unchanged)
     for spec in courses:
         seen.add(spec.slug)
         course = existing.get(spec.slug)

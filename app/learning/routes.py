@@ -88,9 +88,12 @@ def enrol(slug: str):
 @login_required
 def item(slug: str, item_slug: str):
     course = load_course(slug)
-    item = load_item(course, item_slug)
     lang = current_lang()
     outline = queries.course_outline(current_user, course, lang)
+    row = outline.find(item_slug)  # the outline has the course's live items: no second query
+    if row is None:
+        abort(404)
+    item = row.item
     translation = queries.translation_for(item, lang)
     if translation is None:
         abort(404)
@@ -100,7 +103,7 @@ def item(slug: str, item_slug: str):
     before, after = outline.neighbours(item)
     return render_template("learning/lesson.html", course=course, item=item, translation=translation,
                            outline=outline, before=before, after=after, lang=lang, form=FlaskForm(),
-                           done=any(r.done for r in outline.rows if r.item.id == item.id))
+                           done=row.done)
 
 
 @bp.post("/courses/<slug>/<item_slug>/done")

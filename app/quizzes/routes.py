@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.models import Item
 from app.core.authz import require
+from app.database import start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
@@ -101,8 +102,12 @@ def attempt_page(attempt, item, translation, quiz, *, error=None, status=200):
 @login_required
 def attempt(attempt_id: int):
     attempt, item, translation = _load_attempt(attempt_id)
-    if services.close_if_overdue(attempt, translation):
-        db.session.commit()
+    if attempt.state == services.IN_PROGRESS and services.is_overdue(attempt):
+        # Rare: closing an overdue attempt writes, so read it again under the write lock.
+        start_writing()
+        attempt, item, translation = _load_attempt(attempt_id)
+        if services.close_if_overdue(attempt, translation):
+            db.session.commit()
     if attempt.is_finished:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     return attempt_page(attempt, item, translation, services.quiz_of(translation))
