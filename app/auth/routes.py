@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -149,6 +150,8 @@ def accept_invitation(token: str):
     invitation = services.find_token(token, services.INVITE)
     if invitation is None:
         return render_template("auth/token_invalid.html"), 404
+    g.page_locale = invitation.user.locale  # the language the invitation was written in
+    refresh()
     form = AcceptInvitationForm(obj=None if request.method == "POST" else invitation.user)
     if form.validate_on_submit():
         try:

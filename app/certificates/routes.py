@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.certificates import codes, credential, services
 from app.certificates.models import Certificate
 from app.core.authz import can, require
+from app.core.texts import setting_text
 from app.extensions import db, limiter
 
 bp = Blueprint("certificates", __name__)
@@ -92,7 +94,7 @@ def verify(code: str):
     return render_template("certificates/verify.html", certificate=certificate, code=code,
                            format_code=codes.format_code,
                            course_title=certificate.course.title(certificate.lang),
-                           issuer=services.current_app.config["PROGRAMME_NAME"])
+                           issuer=setting_text("PROGRAMME_NAME", str(get_locale() or "en")))
 
 
 @bp.get("/.well-known/jwks.json")

@@ -23,6 +23,8 @@ from app.certificates.completion import completion_status
 from app.certificates.models import Certificate
 from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
 from app.core import audit
+from app.core.dates import local_date
+from app.core.texts import setting_text
 from app.core.authz import policy, require
 from app.database import utcnow
 from app.extensions import db
@@ -137,7 +139,7 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         learner_name=name, issued_at=now, status_index=index, salt=salt,
         credential_jwt=credential.sign_credential(vc, key),
         offline_token=offline.make_offline_token(code=code, learner_name=name, course=course.slug,
-                                                 issued_on=now.date(), issuer_id=issuer_id(), key=key))
+                                                 issued_on=local_date(now), issuer_id=issuer_id(), key=key))
     savepoint = db.session.begin_nested()
     try:
         db.session.add(certificate)
@@ -210,10 +212,10 @@ def certificate_pdf(certificate: Certificate, lang: str) -> bytes:
         labels = {key: str(label) for key, label in PDF_LABELS.items()}
     arguments = dict(
         learner_name=certificate.learner_name, course_title=course.title(lang),
-        issued_on=certificate.issued_at.date() if certificate.issued_at else date.today(), locale=lang,
-        programme=current_app.config["PROGRAMME_NAME"],
-        signatory_name=current_app.config["CERTIFICATE_SIGNATORY_NAME"],
-        signatory_title=current_app.config["CERTIFICATE_SIGNATORY_TITLE"],
+        issued_on=local_date(certificate.issued_at or utcnow()), locale=lang,
+        programme=setting_text("PROGRAMME_NAME", lang),
+        signatory_name=setting_text("CERTIFICATE_SIGNATORY_NAME", lang),
+        signatory_title=setting_text("CERTIFICATE_SIGNATORY_TITLE", lang),
         code=codes.format_code(certificate.code),
         verify_url=offline.qr_content(verify_url(certificate.code), certificate.offline_token),
         labels=labels)

@@ -20,6 +20,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; our figures never touch pyplot anyway
 import matplotlib.dates  # noqa: E402  (registers the converters for date axes)
+import matplotlib.ticker  # noqa: E402
+from babel.dates import format_skeleton  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 CACHE_SIZE = 128
@@ -74,7 +76,10 @@ def completion_svg(series: list[tuple[date, float]], labels: dict[str, str]) -> 
         axes.fill_between(days, values, step="post", color=BRAND, alpha=0.12)
         locator = matplotlib.dates.AutoDateLocator(maxticks=6)
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+        # Day and month name in the reader's language (matplotlib would write English months).
+        locale = labels.get("locale", "en")
+        axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+            lambda value, _position: format_skeleton("MMMd", matplotlib.dates.num2date(value), locale=locale)))
     else:
         axes.text(0.5, 0.5, labels["empty"], ha="center", va="center", transform=axes.transAxes)
     axes.set_ylim(0, 100)
