@@ -144,3 +144,18 @@ def test_users_page_keeps_its_words(page):
     sign_in(page, "admin@example.org")
     page.goto("/admin/users")
     cells_keep_their_words(page)
+
+
+def test_a_lesson_prints_as_a_clean_document(page):
+    """The print stylesheet: no header, navigation, footer or forms; link targets written out."""
+    sign_in(page, "learner1@example.org")
+    page.goto("/courses/format-tour/links-and-media")
+    page.emulate_media(media="print")
+    for hidden in ("header.site", "footer.site", "nav.pager, .pager"):
+        located = page.locator(hidden)
+        assert all(not located.nth(i).is_visible() for i in range(located.count())), hidden
+    shown = page.evaluate("""() => [...document.querySelectorAll("main .content a[href]")].map(
+        a => getComputedStyle(a, "::after").content)""")
+    assert shown and all("(" in text and ")" in text for text in shown), shown
+    page.emulate_media(media="screen")
+    assert page.locator("header.site").is_visible()
