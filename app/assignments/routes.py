@@ -218,7 +218,13 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None):
     comments = db.session.scalars(select(CommentBankEntry).where(
         CommentBankEntry.item_id == submission.item_id).order_by(CommentBankEntry.id)).all()
     options = services.options_for(translation)
-    return render_template("assignments/review.html", submission=submission, translation=translation,
+    # A new version starts from the scores the last version got, marked as such (never on a
+    # form sent back with the mentor's own choices).
+    prefilled_from, prefilled = (None, {}) if scores is not None else queries.previous_scores(history)
+    if scores is None:  # stored points are numbers: give each the level's own value, as the form has it
+        scores = {c["id"]: level["points"] for c in options.rubric for level in c["levels"]
+                  if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
+    return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission, translation=translation,
                            options=options, history=history, diffs=diffs,
                            form=form, errors=errors, scores=scores or {}, comments=comments,
                            total=services.running_total(options, scores or {}),

@@ -174,3 +174,26 @@ def test_invitation_page_is_in_the_invitations_language(client, app, auth, facto
     body = client.get(link_from(message), headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="az">' in body
     assert "Skip to content" not in body
+
+
+def test_a_new_version_starts_from_the_previous_scores(client, app, auth, submitted):
+    course, learner, mentor, submission_id = submitted
+    auth.login_as(mentor)
+    client.post(f"/review/{submission_id}", data={**review_form(app, submission_id), "score-participation": "2",
+                                                   "score-transparency": "1", "feedback": "Nearly",
+                                                   "decision": "request_changes"})
+    auth.logout()
+    auth.login_as(learner)
+    client.post(f"/courses/{course.slug}/item2/work", data={"body": "Second try", "action": "save",
+                                                             "version": "0"})
+    with app.app_context():
+        version = db.session.get(Submission, submission_id).version
+    client.post(f"/courses/{course.slug}/item2/work", data={"body": "Second try", "action": "save", "version": version})
+    client.post(f"/assignments/{submission_id}/submit", data={"form_token": "token-" + "y" * 20})
+    auth.logout()
+    auth.login_as(mentor)
+    body = client.get(f"/review/{submission_id}").get_data(as_text=True)
+    assert "the scores version 1 got" in body and body.count("(from version 1)") == 2
+    assert re.search(r'name="score-participation" value="2"[^>]*checked', body)
+    assert re.search(r'name="score-transparency" value="1"[^>]*checked', body)
+    assert re.search(r'<output name="total" data-total>3</output>', body)

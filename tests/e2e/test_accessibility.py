@@ -18,16 +18,30 @@ from tests.e2e.conftest import sign_in
 WIDTHS = (360, 1280)
 
 
+LEARNER, MENTOR = "axe.learner@example.org", "axe.mentor@example.org"
+
+
 @pytest.fixture(scope="module")
 def world(live_app):
-    """Ids the pages need: the demo cohort, a learner in it, a certificate, a submitted work."""
+    """Ids the pages need: the demo cohort, a learner with a certificate and submitted work, and
+    her mentor. They are accounts of their own, so the other browser tests' demo learners and
+    mentors (their attempts, their queues) are left as those tests expect them."""
     from app.assignments import services as assignment_services
+    from app.assignments.models import MentorLink
+    from app.auth.services import create_user
     from app.certificates.services import issue_certificate
+    from app.cohorts.models import Membership
     from app.content.models import Course, Item
 
     with live_app.app_context():
         cohort = create_demo_cohort()
-        learner = User.by_email("learner3@example.org")
+        learner, mentor = User.by_email(LEARNER), User.by_email(MENTOR)
+        if learner is None:
+            learner = create_user(LEARNER, name="Անի Սարգսյան", password="seedling-demo-2025", locale="hy")
+            mentor = create_user(MENTOR, name="Davit Kapanadze", password="seedling-demo-2025")
+            db.session.flush()
+            db.session.add(MentorLink(mentor_id=mentor.id, learner_id=learner.id))
+            db.session.add(Membership(cohort_id=cohort.id, user_id=learner.id, role="learner"))
         course = db.session.scalar(select(Course).where(Course.slug == "format-tour"))
         certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
         if certificate is None:
@@ -58,7 +72,7 @@ def pages_for(role: str, world: dict) -> list[str]:
     }[role]
 
 
-ACCOUNTS = {"learner": "learner3@example.org", "mentor": "mentor2@example.org",
+ACCOUNTS = {"learner": LEARNER, "mentor": MENTOR,
             "trainer": "trainer@example.org", "admin": "admin@example.org"}
 
 
@@ -104,7 +118,7 @@ def test_keyboard_only_sign_in_quiz_and_review(browser, base_url, world):
         page = context.new_page()
         page.goto("/login")
         press_until_focused(page, "input[name=email]")
-        page.keyboard.type("learner3@example.org")
+        page.keyboard.type(LEARNER)
         press_until_focused(page, "input[name=password]")
         page.keyboard.type("seedling-demo-2025")
         page.keyboard.press("Enter")
@@ -122,7 +136,7 @@ def test_keyboard_only_sign_in_quiz_and_review(browser, base_url, world):
 
         page.goto("/login")
         press_until_focused(page, "input[name=email]")
-        page.keyboard.type("mentor2@example.org")
+        page.keyboard.type(MENTOR)
         press_until_focused(page, "input[name=password]")
         page.keyboard.type("seedling-demo-2025")
         page.keyboard.press("Enter")

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_accessibility import world  # noqa: F401  (the fixture)
+from tests.e2e.test_accessibility import LEARNER, MENTOR, world  # noqa: F401  (the fixture)
 
 TARGET = os.environ.get("NERGI_SCREENSHOTS")
 SHOTS = {
     None: [("sign-in", "/login"), ("verify", "/verify")],
-    "learner3@example.org": [("learner-home", "/"), ("lesson", "/courses/format-tour/welcome"),
+    LEARNER: [("learner-home", "/"), ("lesson", "/courses/format-tour/welcome"),
                              ("quiz", "/courses/format-tour/check-yourself"),
                              ("assignment", "/courses/format-tour/try-it-out"), ("certificates", "/certificates")],
-    "mentor2@example.org": [("mentor-home", "/"), ("review-queue", "/review"), ("review", "/review/{submission}")],
+    MENTOR: [("mentor-home", "/"), ("review-queue", "/review"), ("review", "/review/{submission}")],
     "trainer@example.org": [("trainer-home", "/"), ("cohort-dashboard", "/cohorts/{cohort}")],
     "admin@example.org": [("admin-users", "/admin/users")],
 }
