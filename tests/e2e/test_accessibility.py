@@ -40,8 +40,10 @@ def world(live_app):
             learner = create_user(LEARNER, name="Անի Սարգսյան", password="seedling-demo-2025", locale="hy")
             mentor = create_user(MENTOR, name="Davit Kapanadze", password="seedling-demo-2025")
             db.session.flush()
-            db.session.add(MentorLink(mentor_id=mentor.id, learner_id=learner.id))
+            # Mentors review only inside a shared cohort: both are members, the link names it.
+            db.session.add(MentorLink(mentor_id=mentor.id, learner_id=learner.id, cohort_id=cohort.id))
             db.session.add(Membership(cohort_id=cohort.id, user_id=learner.id, role="learner"))
+            db.session.add(Membership(cohort_id=cohort.id, user_id=mentor.id, role="mentor"))
         course = db.session.scalar(select(Course).where(Course.slug == "format-tour"))
         certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
         if certificate is None:
