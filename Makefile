@@ -10,7 +10,7 @@ BASE_URL ?= http://127.0.0.1:$(PORT)
 DEV := FLASK_DEBUG=1 BASE_URL=$(BASE_URL)
 
 
-.PHONY: run test e2e smoke bench bench-load lock mail translations compile-translations install install-test check-courses clean
+.PHONY: run test e2e e2e-tools screenshots smoke bench bench-load lock mail translations compile-translations install install-test check-courses clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -55,8 +55,16 @@ run: install compile-translations
 test: install-test compile-translations
 	$(BIN)/pytest
 
-e2e: install-test compile-translations
+# axe-core for the accessibility checks, exactly as locked in tests/e2e/package-lock.json.
+e2e-tools:
+	cd tests/e2e && npm ci --no-audit --no-fund --silent
+
+e2e: install-test compile-translations e2e-tools
 	$(BIN)/pytest tests/e2e -p no:cacheprovider -o addopts=''
+
+# docs/screenshots/: the main pages at 360 px, drawn from the demo data by the browser suite.
+screenshots: install-test compile-translations
+	NERGI_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e/test_screenshots.py -p no:cacheprovider -o addopts='' -q
 
 # The production topology (nginx, gunicorn, worker, PostgreSQL, Redis, SMTP sink) started from
 # deploy/ and checked through nginx; needs Debian's nginx and the local PostgreSQL and Redis.

@@ -114,6 +114,8 @@ class Defaults:
 
     LANGUAGES = LANGUAGES
     BABEL_DEFAULT_LOCALE = "en"
+    # The programme's time zone: every date and time a person sees is shown in it (app/core/dates.py).
+    # TIMEZONE in the environment sets it.
     BABEL_DEFAULT_TIMEZONE = "Asia/Tbilisi"
 
     COURSES_DIR = str(PROJECT_ROOT / "courses")
@@ -142,6 +144,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "CERTIFICATE_SIGNATORY_NAME": str,
     "CERTIFICATE_SIGNATORY_TITLE": str,
     "SIGNING_KEY_PATH": str,
+    "TIMEZONE": str,
     "TRUSTED_PROXIES": int,
     "MEDIA_ACCEL_PREFIX": str,
     "LOG_FORMAT": str,
@@ -165,6 +168,13 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     for name, kind in _ENV_SETTINGS.items():
         if name in environ and environ[name] != "":
             found[name] = _convert(environ[name], kind)
+    for name in ("PROGRAMME_NAME", "FUNDER_NOTICE", "CERTIFICATE_SIGNATORY_NAME", "CERTIFICATE_SIGNATORY_TITLE"):
+        for lang in LANGUAGES:
+            key = f"{name}_{lang.upper()}"
+            if environ.get(key):
+                found[key] = environ[key]
+    if "TIMEZONE" in found:
+        found["BABEL_DEFAULT_TIMEZONE"] = found.pop("TIMEZONE")
     if "DATABASE_URL" in found:
         found["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(found.pop("DATABASE_URL"))
     return found

@@ -1,6 +1,8 @@
 """Read-only queries for the mentor's queue and the review page."""
 from __future__ import annotations
 
+from typing import Any
+
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +60,16 @@ def submission_history(submission: Submission) -> list[Revision]:
         select(Revision).where(Revision.submission_id == submission.id).order_by(Revision.number)
         .options(selectinload(Revision.attachments), selectinload(Revision.reviews))
     ).all()
+
+
+def previous_scores(history: list[Revision]) -> tuple[int | None, dict[str, Any]]:
+    """The scores of the latest review of an earlier version, to start the new review from:
+    (that version's number, {criterion id: points}), or (None, {}) when there is none."""
+    for revision in reversed(history[:-1]):
+        if revision.reviews:
+            latest = max(revision.reviews, key=lambda review: (review.sent_at, review.id))
+            return revision.number, dict(latest.scores or {})
+    return None, {}
 
 
 def diff_lines(before: str, after: str) -> list[tuple[str, str]]:

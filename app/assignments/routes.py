@@ -222,9 +222,19 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None):
              for i, rev in enumerate(history) if i > 0}
     comments = db.session.scalars(select(CommentBankEntry).where(
         CommentBankEntry.item_id == submission.item_id).order_by(CommentBankEntry.id)).all()
-    return render_template("assignments/review.html", submission=submission, translation=translation,
-                           options=services.options_for(translation), history=history, diffs=diffs,
+    options = services.options_for(translation)
+    # A new version starts from the scores the last version got, marked as such (never on a
+    # form sent back with the mentor's own choices).
+    prefilled_from, prefilled = (None, {}) if scores is not None else queries.previous_scores(history)
+    if scores is None:  # stored points are numbers: give each the level's own value, as the form has it
+        scores = {c["id"]: level["points"] for c in options.rubric for level in c["levels"]
+                  if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
+    return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission, translation=translation,
+                           options=options, history=history, diffs=diffs,
                            form=form, errors=errors, scores=scores or {}, comments=comments,
+                           total=services.running_total(options, scores or {}),
+                           max_points=sum(max(float(level["points"]) for level in c["levels"])
+                                          for c in options.rubric),
                            comment_form=CommentForm(), render=render_markdown,
                            may_review=can(current_user, "submission.review", submission)), status
 
@@ -250,6 +260,9 @@ def send_review(submission_id: int):
     options = services.options_for(translation)
     scores = {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
     decision = request.form.get("decision", "")
+    if decision == "total":  # "Add up the points" without scripts: show the total, send nothing
+        require(current_user, "submission.review", submission)
+        return _review_page(submission, form, scores=scores)
     try:
         services.send_review(current_user, submission, revision_id=form.revision_id.data,
                              expected_version=form.version.data, scores=scores,

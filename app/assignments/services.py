@@ -287,6 +287,21 @@ def _check_scores(options: AssignmentOptions, scores: dict[str, Any]) -> dict[st
     return checked
 
 
+def running_total(options: AssignmentOptions, scores: dict[str, Any]) -> float:
+    """The points of the levels chosen so far (criteria not yet scored, or scored with a
+    value that is not one of their levels, count nothing). Raises nothing."""
+    total = 0.0
+    for criterion in options.rubric:
+        allowed = {float(level["points"]) for level in criterion["levels"]}
+        try:
+            points = float(scores.get(criterion["id"]))
+        except (TypeError, ValueError):
+            continue
+        if points in allowed:
+            total += points
+    return total
+
+
 def send_review(mentor, submission: Submission, *, revision_id: int, expected_version: int,
                 scores: dict[str, Any], feedback: str, decision: str,
                 options: AssignmentOptions) -> Review:

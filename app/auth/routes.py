@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from app.auth import services
+from app.auth import queries, services
 from app.auth.forms import (AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm,
                             InviteForm, LoginForm, NewPasswordForm, ProfileForm, UserAdminForm)
 from app.auth.models import User, normalise_email
@@ -153,6 +154,8 @@ def accept_invitation(token: str):
     invitation = services.find_token(token, services.INVITE)
     if invitation is None:
         return render_template("auth/token_invalid.html"), 404
+    g.page_locale = invitation.user.locale  # the language the invitation was written in
+    refresh()
     form = AcceptInvitationForm(obj=None if request.method == "POST" else invitation.user)
     if form.validate_on_submit():
         try:
@@ -223,8 +226,13 @@ def admin_users():
     if outbox_is_stalled():
         flash(_("Some e-mails have been waiting more than five minutes to be sent. Check that the worker "
                 "(flask --app wsgi worker) is running."), "warning")
-    users = db.session.scalars(select(User).order_by(User.name, User.email)).all()
-    return render_template("admin/users.html", form=form, users=users, action_form=UserAdminForm())
+    q = (request.args.get("q") or "").strip()[:100]
+    try:
+        page = int(request.args.get("page", 1))
+    except ValueError:
+        page = 1
+    return render_template("admin/users.html", form=form, result=queries.user_page(q, page=page), q=q,
+                           action_form=UserAdminForm())
 
 
 @bp.post("/admin/users/<int:user_id>")
@@ -237,6 +245,18 @@ def admin_user_action(user_id: int):
     action = request.form.get("action")
     if user.id == current_user.id and action in {"deactivate", "revoke_admin"}:
         flash(_("You cannot remove your own access."), "error")
+        return redirect(url_for("auth.admin_users"))
+    if action == "deactivate" and request.form.get("confirm") != "yes":
+        # Ask first: the person is signed out at once and cannot sign in any more.
+        return render_template("admin/deactivate.html", user=user, action_form=UserAdminForm())
+    if action == "resend":
+        if user.has_password:
+            flash(_("%(email)s has already finished their account.", email=user.email), "error")
+            return redirect(url_for("auth.admin_users"))
+        services.invite_user(current_user, user.email, name=user.name, locale=user.locale)
+        db.session.commit()
+        flash(_("Invitation queued for %(email)s: the e-mail worker sends it within a minute or two.",
+                email=user.email), "success")
         return redirect(url_for("auth.admin_users"))
     changes = {"deactivate": lambda: services.set_active(current_user, user, False),
                "activate": lambda: services.set_active(current_user, user, True),

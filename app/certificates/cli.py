@@ -49,7 +49,7 @@ def issue_command(email: str, slug: str) -> None:
 
 @certificates_cli.command("revoke")
 @click.argument("code")
-@click.option("--reason", default="")
+@click.option("--reason", default="revoked by an administrator", show_default=True)
 def revoke_command(code: str, reason: str) -> None:
     """Revoke a certificate."""
     services.revoke(_Admin(), _certificate(code), reason)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -9,7 +10,9 @@ from sqlalchemy import select
 
 from app.certificates import codes, credential, services
 from app.certificates.models import Certificate
+from app.certificates.forms import CertificateSearch, RevokeForm
 from app.core.authz import can, require
+from app.core.texts import setting_text
 from app.extensions import db, limiter
 
 bp = Blueprint("certificates", __name__)
@@ -40,10 +43,18 @@ def show(code: str):
                            may_manage=can(current_user, "certificate.manage", certificate))
 
 
+def _revoked_document(certificate: Certificate):
+    """A revoked certificate's PDF and credential are not served as documents any more."""
+    return render_template("certificates/revoked.html", certificate=certificate,
+                           format_code=codes.format_code), 410
+
+
 @bp.get("/certificates/<code>/certificate-<lang>.pdf")
 @login_required
 def download_pdf(code: str, lang: str):
     certificate = _own_certificate(code)
+    if certificate.is_revoked:
+        return _revoked_document(certificate)
     data = services.certificate_pdf(certificate, lang)
     filename = f"nergi-certificate-{certificate.course.slug}-{lang}.pdf"
     return Response(data, mimetype="application/pdf", headers={
@@ -54,21 +65,68 @@ def download_pdf(code: str, lang: str):
 @login_required
 def download_credential(code: str):
     certificate = _own_certificate(code)
+    if certificate.is_revoked:
+        return _revoked_document(certificate)
     filename = f"nergi-credential-{certificate.course.slug}.jwt"
     return Response(certificate.credential_jwt, mimetype="application/vc+jwt", headers={
         "Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "private, no-store"})
 
 
-@bp.post("/certificates/<code>/revoke")
-@login_required
-def revoke(code: str):
+def _managed_certificate(code: str) -> Certificate:
     certificate = services.find_by_code(code)
     if certificate is None:
         abort(404)
-    services.revoke(current_user, certificate, request.form.get("reason", "").strip())
+    require(current_user, "certificate.manage", certificate)
+    return certificate
+
+
+@bp.route("/certificates/<code>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke(code: str):
+    """Asks first: the reason is required, and the learner is told it."""
+    certificate = _managed_certificate(code)
+    form = RevokeForm()
+    error = None
+    if form.validate_on_submit() and not certificate.is_revoked:
+        try:
+            services.revoke(current_user, certificate, form.reason.data)
+        except services.RevocationError as problem:
+            error = str(problem)
+        else:
+            db.session.commit()
+            flash(_("The certificate is revoked. The learner has been told."), "success")
+            return redirect(url_for("certificates.verify", code=codes.format_code(certificate.code)))
+    elif request.method == "POST" and form.errors:
+        error = _("Give the reason for revoking: the learner is told it.")
+    return render_template("certificates/revoke.html", certificate=certificate, form=form, error=error,
+                           format_code=codes.format_code), 400 if error else 200
+
+
+@bp.post("/certificates/<code>/reissue")
+@login_required
+def reissue(code: str):
+    certificate = _managed_certificate(code)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if certificate.is_revoked:
+        flash(_("This certificate is already revoked; it cannot be reissued."), "error")
+        return redirect(url_for("certificates.show", code=codes.format_code(certificate.code)))
+    new = services.reissue(current_user, certificate)
     db.session.commit()
-    flash(_("The certificate is revoked."), "success")
-    return redirect(url_for("certificates.verify", code=codes.format_code(certificate.code)))
+    flash(_("A new certificate is issued; the old one is revoked."), "success")
+    return redirect(url_for("certificates.show", code=codes.format_code(new.code)))
+
+
+@bp.get("/admin/certificates")
+@login_required
+def admin_list():
+    """Every certificate, searchable by name, e-mail, code, course or cohort, with paging."""
+    require(current_user, "certificate.list")
+    search = CertificateSearch(request.args)
+    page = services.certificate_page(search.q, status=search.status, page=search.page)
+    return render_template("certificates/admin.html", result=page, search=search,
+                           format_code=codes.format_code)
 
 
 @bp.get("/verify")
@@ -92,7 +150,7 @@ def verify(code: str):
     return render_template("certificates/verify.html", certificate=certificate, code=code,
                            format_code=codes.format_code,
                            course_title=certificate.course.title(certificate.lang),
-                           issuer=services.current_app.config["PROGRAMME_NAME"])
+                           issuer=setting_text("PROGRAMME_NAME", str(get_locale() or "en")))
 
 
 @bp.get("/.well-known/jwks.json")

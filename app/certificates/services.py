@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.certificates import codes, credential, keys, offline, pdf, status
@@ -23,6 +23,8 @@ from app.certificates.completion import completion_status
 from app.certificates.models import Certificate
 from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
 from app.core import audit
+from app.core.dates import local_date
+from app.core.texts import setting_text
 from app.core.authz import policy, require
 from app.database import utcnow
 from app.extensions import db
@@ -30,6 +32,11 @@ from app.learning import services as learning_services
 from app.notify.services import queue_email, register_template
 
 register_template("certificate_issued", _l("Your certificate is ready"))
+register_template("certificate_revoked", _l("Your certificate was revoked"))
+
+
+class RevocationError(ValueError):
+    """A revocation cannot be made as asked (no reason given); the message says why."""
 
 PDF_LABELS = {
     "heading": _l("Certificate of completion"),
@@ -53,6 +60,58 @@ def _may_view(user, certificate: Certificate) -> bool:
 @policy("certificate.manage")
 def _may_manage(user, target) -> bool:
     return False  # site admins only
+
+
+@policy("certificate.list")
+def _may_list(user, target) -> bool:
+    return False  # site admins only
+
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class CertificatePage:
+    rows: list  # (Certificate, User, Course, cohort name or None)
+    total: int
+    page: int
+    pages: int
+
+
+def certificate_page(q: str = "", *, status: str = "all", page: int = 1,
+                     page_size: int = PAGE_SIZE) -> CertificatePage:
+    """One page of certificates, newest first, matching ``q`` in the learner's name or e-mail, the
+    code (with or without hyphens), the course's slug or title in any language, or the cohort's
+    name; ``status`` is all, valid or revoked. Three queries. Raises nothing."""
+    from app.auth.models import User
+    from app.cohorts.models import Cohort
+
+    query = (select(Certificate, User, Course, Cohort.name)
+             .join(User, User.id == Certificate.user_id).join(Course, Course.id == Certificate.course_id)
+             .outerjoin(Cohort, Cohort.id == Certificate.cohort_id))
+    if status == "valid":
+        query = query.where(Certificate.revoked_at.is_(None))
+    elif status == "revoked":
+        query = query.where(Certificate.revoked_at.is_not(None))
+    if q:
+        needle = q.casefold()
+        like = f"%{needle}%"
+        # Course titles are a JSON map per language: matched here, in Python (there are few courses).
+        course_ids = [course.id for course in db.session.scalars(select(Course))
+                      if needle in " ".join([course.slug, *course.titles.values()]).casefold()]
+        code_part = re.sub(r"[^0-9A-Za-z]", "", q).upper()
+        matches = [func.lower(Certificate.learner_name).like(like), func.lower(User.email).like(like),
+                   func.lower(User.name).like(like), func.lower(Cohort.name).like(like),
+                   Certificate.course_id.in_(course_ids)]
+        if code_part:
+            matches.append(Certificate.code.like(f"%{code_part}%"))
+        query = query.where(or_(*matches))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(query.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+                              .limit(page_size).offset((page - 1) * page_size)).all()
+    return CertificatePage(rows=list(rows), total=total, page=page, pages=pages)
 
 
 def base_url() -> str:
@@ -137,7 +196,7 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         learner_name=name, issued_at=now, status_index=index, salt=salt,
         credential_jwt=credential.sign_credential(vc, key),
         offline_token=offline.make_offline_token(code=code, learner_name=name, course=course.slug,
-                                                 issued_on=now.date(), issuer_id=issuer_id(), key=key))
+                                                 issued_on=local_date(now), issuer_id=issuer_id(), key=key))
     savepoint = db.session.begin_nested()
     try:
         db.session.add(certificate)
@@ -176,20 +235,40 @@ def find_by_code(text: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == codes.normalise_code(text)))
 
 
-def revoke(actor, certificate: Certificate, reason: str = "") -> None:
-    """Revoke the certificate: its page says so and its credential's status bit is set."""
+def revoke(actor, certificate: Certificate, reason: str, *, tell_learner: bool = True) -> None:
+    """Revoke the certificate: its pages say so, its PDF and credential are no longer served,
+    its credential's status bit is set, and the learner gets a notice and an e-mail with the
+    reason. Revoking a revoked certificate changes nothing.
+
+    Raises AccessDenied (not an admin), RevocationError (no reason).
+    """
     require(actor, "certificate.manage", certificate)
-    if certificate.revoked_at is None:
-        certificate.revoked_at = utcnow()
-        certificate.revoked_reason = reason[:200]
-        audit.record("certificate_revoke", actor=actor, target=f"Certificate:{certificate.id}", reason=reason)
+    reason = (reason or "").strip()
+    if not reason:
+        raise RevocationError(str(_l("Give the reason for revoking: the learner is told it.")))
+    if certificate.revoked_at is not None:
+        return
+    certificate.revoked_at = utcnow()
+    certificate.revoked_reason = reason[:200]
+    audit.record("certificate_revoke", actor=actor, target=f"Certificate:{certificate.id}", reason=reason)
+    if tell_learner and certificate.user is not None:
+        from app.assignments.services import notify
+
+        user = certificate.user
+        link = f"/certificates/{codes.format_code(certificate.code)}"
+        notify(user, "certificate_revoked", link, course=certificate.course.title(user.locale),
+               reason=certificate.revoked_reason)
+        queue_email(user.email, "certificate_revoked", user.locale, name=certificate.learner_name,
+                    course=certificate.course.title(user.locale), reason=certificate.revoked_reason,
+                    link=base_url() + link)
 
 
 def reissue(actor, certificate: Certificate) -> Certificate:
     """Revoke the certificate and issue a new one (new code) for the same learner and course,
     for example after a correction of the learner's name."""
     require(actor, "certificate.manage", certificate)
-    revoke(actor, certificate, "reissued")
+    # The learner hears of the new certificate (its "ready" e-mail), not of a revocation.
+    revoke(actor, certificate, "reissued", tell_learner=False)
     db.session.flush()
     return issue_certificate(certificate.user, certificate.course, cohort_id=certificate.cohort_id, actor=actor)
 
@@ -210,10 +289,10 @@ def certificate_pdf(certificate: Certificate, lang: str) -> bytes:
         labels = {key: str(label) for key, label in PDF_LABELS.items()}
     arguments = dict(
         learner_name=certificate.learner_name, course_title=course.title(lang),
-        issued_on=certificate.issued_at.date() if certificate.issued_at else date.today(), locale=lang,
-        programme=current_app.config["PROGRAMME_NAME"],
-        signatory_name=current_app.config["CERTIFICATE_SIGNATORY_NAME"],
-        signatory_title=current_app.config["CERTIFICATE_SIGNATORY_TITLE"],
+        issued_on=local_date(certificate.issued_at or utcnow()), locale=lang,
+        programme=setting_text("PROGRAMME_NAME", lang),
+        signatory_name=setting_text("CERTIFICATE_SIGNATORY_NAME", lang),
+        signatory_title=setting_text("CERTIFICATE_SIGNATORY_TITLE", lang),
         code=codes.format_code(certificate.code),
         verify_url=offline.qr_content(verify_url(certificate.code), certificate.offline_token),
         labels=labels)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+from babel.dates import format_skeleton
+
 # matplotlib (with numpy, about 50 MB) is imported when a chart is first drawn, not when the
 # app starts: most workers never draw one (issue 18).
 
@@ -54,6 +56,7 @@ def _matplotlib():
     matplotlib.use("Agg")  # no display; our figures never touch pyplot anyway
     import matplotlib.dates  # noqa: F401  (registers the converters for date axes)
     import matplotlib.figure
+    import matplotlib.ticker
 
     return matplotlib
 
@@ -84,7 +87,11 @@ def completion_svg(series: list[tuple[date, float]], labels: dict[str, str]) -> 
         axes.fill_between(days, values, step="post", color=BRAND, alpha=0.12)
         locator = _matplotlib().dates.AutoDateLocator(maxticks=6)
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(_matplotlib().dates.ConciseDateFormatter(locator))
+        # Day and month name in the reader's language (matplotlib would write English months).
+        locale = labels.get("locale", "en")
+        mpl = _matplotlib()
+        axes.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(
+            lambda value, _position: format_skeleton("MMMd", mpl.dates.num2date(value), locale=locale)))
     else:
         axes.text(0.5, 0.5, labels["empty"], ha="center", va="center", transform=axes.transAxes)
     axes.set_ylim(0, 100)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, S
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.labels import risk_text, state_labels
+from app.core.dates import local_moment, programme_zone
 from app.cohorts.models import LEARNER, Cohort, Membership
 from app.cohorts.queries import Column, cells_for, learner_summaries
 from app.content.models import Course, ItemTranslation
@@ -36,7 +37,7 @@ def neutralise(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+        return local_moment(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -61,7 +62,7 @@ def progress_csv(cohort: Cohort, columns: list[Column], now: datetime) -> bytes:
     summaries = learner_summaries(cohort, columns, now)
     cells = cells_for(cohort, [s.user_id for s in summaries], columns, all_learners=True)
     header = [_("Name"), _("E-mail address"), _("Municipality"), _("Organisation"), _("Mentor"),
-              _("Completion (%)"), _("Last activity (UTC)"), _("At risk")]
+              _("Completion (%)"), _("Last activity (%(zone)s)", zone=programme_zone().key), _("At risk")]
     header += [f"{c.label} {c.title}" for c in columns]
     labels = state_labels()
     rows = ([s.name, s.email, s.municipality, s.organisation, s.mentor_name, s.percent, s.last_activity_at,
@@ -84,7 +85,7 @@ def quizzes_csv(cohort: Cohort, columns: list[Column]) -> bytes:
             .where(QuizAttempt.user_id.in_(_learner_ids(cohort)), QuizAttempt.item_id.in_(list(titles)), finished)
             .group_by(User.name, User.email, QuizAttempt.item_id).order_by(User.name, User.email)).all()
     header = [_("Name"), _("E-mail address"), _("Item"), _("Quiz"), _("Finished attempts"), _("Best score (%)"),
-              _("Passed"), _("Last finished (UTC)")]
+              _("Passed"), _("Last finished (%(zone)s)", zone=programme_zone().key)]
     return to_csv(header, ([name, email, titles[item_id][0], titles[item_id][1], count, best,
                             _("yes") if passed else _("no"), last]
                            for name, email, item_id, count, best, passed, last in rows))
@@ -143,7 +144,7 @@ def rubric_csv(cohort: Cohort, columns: list[Column], lang: str) -> bytes:
             .outerjoin(mentor, mentor.id == Review.mentor_id)
             .where(Review.id.in_(latest)).order_by(User.name, User.email, Submission.item_id)).all()
     header = [_("Name"), _("E-mail address"), _("Item"), _("Assignment"), _("State"), _("Revision"),
-              _("Reviewed (UTC)"), _("Mentor"), _("Decision"), _("Total")] + [title for _id, title in criteria]
+              _("Reviewed (%(zone)s)", zone=programme_zone().key), _("Mentor"), _("Decision"), _("Total")] + [title for _id, title in criteria]
     return to_csv(header, (
         [name, email, titles[item_id][0], titles[item_id][1], labels.get(state, state), number, sent_at,
          mentor_name or "", _decision(decision), _points(total)]
@@ -159,8 +160,8 @@ def certificates_csv(cohort: Cohort, lang: str) -> bytes:
         .join(User, User.id == Certificate.user_id).join(Course, Course.id == Certificate.course_id)
         .where(Certificate.user_id.in_(_learner_ids(cohort)), Certificate.course_id.in_(cohort.course_ids))
         .order_by(User.name, User.email, Course.slug, Certificate.issued_at)).all() if cohort.course_ids else []
-    header = [_("Name"), _("E-mail address"), _("Course"), _("Certificate code"), _("Issued (UTC)"),
-              _("Revoked (UTC)"), _("Reason for revoking")]
+    header = [_("Name"), _("E-mail address"), _("Course"), _("Certificate code"), _("Issued (%(zone)s)", zone=programme_zone().key),
+              _("Revoked (%(zone)s)", zone=programme_zone().key), _("Reason for revoking")]
     return to_csv(header, ([name, email, course.title(lang), code, issued, revoked, reason]
                            for name, email, course, code, issued, revoked, reason in rows))
 

@@ -1,6 +1,7 @@
 """How cell states, roles and risks read on screen and in exports (translated)."""
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -44,5 +45,6 @@ def risk_text(risk: Risk) -> str:
 def chart_labels(kind: str) -> dict[str, str]:
     """The words drawn inside a chart (part of its cache key, so each language has its own)."""
     if kind == "completion":
-        return {"y": _("Required items done (%)"), "empty": _("Nothing done yet")}
+        return {"y": _("Required items done (%)"), "empty": _("Nothing done yet"),
+                "locale": str(get_locale() or "en")}
     return {"x": _("Best score (%)"), "y": _("Learners and quizzes"), "empty": _("No quiz finished yet")}

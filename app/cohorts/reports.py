@@ -2,6 +2,7 @@
 the series behind the charts, and one learner's page. A fixed number of queries each."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,6 +17,7 @@ from app.cohorts.queries import (PAGE_SIZE, Column, Filters, LearnerSummary, Mat
 from app.cohorts.risk import median_percent
 from app.cohorts.sql import seconds_between
 from app.content.models import Course, Enrolment, Progress
+from app.core.dates import local_date
 from app.extensions import db
 from app.quizzes.models import FINISHED, QuizAttempt
 
@@ -133,17 +135,18 @@ def completion_series(cohort: Cohort, columns: list[Column], learners: int) -> l
     required_ids = [c.item_id for c in columns if c.required]
     if not required_ids or not learners:
         return []
-    day = func.date(Progress.completed_at)
-    rows = db.session.execute(
-        select(day, func.count(Progress.id))
-        .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(required_ids))
-        .group_by(day).order_by(day)).all()
+    # Days are the programme's days (a completion at 01:00 Tbilisi time is on that day, not the
+    # UTC day before), so the moments are counted here rather than grouped by the database.
+    moments = db.session.scalars(
+        select(Progress.completed_at)
+        .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(required_ids),
+               Progress.completed_at.is_not(None))).all()
+    per_day = Counter(local_date(moment) for moment in moments)
     possible = learners * len(required_ids)
     series, running = [], 0
-    for value, count in rows:
-        running += count
-        series.append((value if isinstance(value, date) else date.fromisoformat(str(value)[:10]),
-                       round(100 * running / possible, 1)))
+    for day in sorted(per_day):
+        running += per_day[day]
+        series.append((day, round(100 * running / possible, 1)))
     return series
 
 

@@ -21,6 +21,7 @@ from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_lab
 from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
 from app.cohorts.services import CohortError, membership_of
 from app.core.authz import can, is_signed_in, require
+from app.core.dates import file_stamp
 from app.core.header import header_facts, register_header_fact
 from app.database import utcnow
 from app.extensions import db
@@ -198,6 +199,6 @@ def export(cohort_id: int, kind: str):
     response.mimetype = "text/csv"
     response.charset = "utf-8"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="cohort-{cohort.id}-{kind}-{now:%Y-%m-%d}.csv"')
+        f'attachment; filename="cohort-{cohort.id}-{kind}-{file_stamp(now)}.csv"')
     response.headers["Cache-Control"] = "private, no-store"
     return response

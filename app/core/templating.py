@@ -6,9 +6,11 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request, url_for
 from markupsafe import Markup
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 
 from app.config import LANGUAGE_NAMES
+from app.core.dates import show_date, show_datetime
+from app.core.texts import setting_text
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -28,13 +30,14 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "languages": LANGUAGE_NAMES,
             "current_locale": str(get_locale() or "en"),
-            "programme_name": app.config["PROGRAMME_NAME"],
-            "funder_notice": app.config["FUNDER_NOTICE"],
+            "programme_name": setting_text("PROGRAMME_NAME", str(get_locale() or "en")),
+            "funder_notice": setting_text("FUNDER_NOTICE", str(get_locale() or "en")),
             "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
         }
 
     # Only for HTML that came out of app.content.render.render_markdown (stored at sync).
     app.jinja_env.filters["sanitised"] = Markup
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    # Dates in the programme's time zone, in formats that name the month (app/core/dates.py).
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": show_date(value, fmt, str(get_locale() or "en"))
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": show_datetime(value, fmt, str(get_locale() or "en"))
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)

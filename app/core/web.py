@@ -35,7 +35,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """The user's setting, then the switcher's choice, then Accept-Language, then English."""
+    """The user's setting, then the switcher's choice, then the page's own language (an
+    invitation's page is in the invitation's language), then Accept-Language, then English."""
     if not has_request_context():
         return "en"
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
@@ -43,6 +44,8 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
+    if g.get("page_locale") in LANGUAGES:
+        return g.page_locale
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 

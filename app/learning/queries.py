@@ -118,3 +118,15 @@ def translation_for(item: Item, lang: str) -> ItemTranslation | None:
         select(ItemTranslation).where(ItemTranslation.item_id == item.id,
                                       ItemTranslation.lang.in_({lang, "en"})))}
     return found.get(lang) or found.get("en")
+
+
+def cohorts_led_by(user, limit: int = 20) -> list:
+    """The cohorts on the person's home page: all of them for an admin, else those they train;
+    the latest first. One query."""
+    from app.cohorts.models import Cohort, Membership
+
+    query = select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name).limit(limit)
+    if not user.is_admin:
+        query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
+            Membership.user_id == user.id, Membership.role == "trainer")
+    return list(db.session.scalars(query))

@@ -48,8 +48,20 @@ def load_item(course: Course, item_slug: str) -> Item:
 @bp.get("/")
 @login_required
 def home():
+    """Each role's work first: reviews waiting for a mentor, cohorts for a trainer or an admin,
+    then the courses the person learns in."""
+    from app.assignments import queries as assignment_queries
+    from app.assignments.services import mentees_count
+    from app.cohorts.access import trains_any_cohort
+
+    lang = current_lang()
     cards = queries.course_cards(current_user, enrolled_only=True)
-    return render_template("learning/home.html", cards=cards, lang=current_lang())
+    is_mentor = bool(mentees_count(current_user))
+    reviews = assignment_queries.review_queue(current_user, lang) if is_mentor else []
+    cohorts = (queries.cohorts_led_by(current_user)
+               if current_user.is_admin or trains_any_cohort(current_user) else [])
+    return render_template("learning/home.html", cards=cards, lang=lang, is_mentor=is_mentor,
+                           reviews=reviews, cohorts=cohorts)
 
 
 @bp.get("/courses")

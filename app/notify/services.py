@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.config import mail_domain
+from app.core.texts import setting_text
 from app.database import utcnow
 from app.extensions import db
 from app.notify.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -50,7 +51,7 @@ def backoff(attempts: int) -> timedelta:
 def build_message(message: OutboxMessage) -> EmailMessage:
     """Render the message's templates in its language: plain text and HTML."""
     with force_locale(message.locale):
-        context = dict(message.payload, programme_name=current_app.config["PROGRAMME_NAME"])
+        context = dict(message.payload, programme_name=setting_text("PROGRAMME_NAME", message.locale))
         subject = str(SUBJECTS[message.template])
         text = render_template(f"email/{message.template}.txt", **context)
         html = render_template(f"email/{message.template}.html", subject=subject, **context)

@@ -66,36 +66,36 @@ def build(app, world, kind):
 def test_progress_export(app, world, data):
     header, *rows = build(app, world, "progress")
     assert header[:8] == ["Name", "E-mail address", "Municipality", "Organisation", "Mentor", "Completion (%)",
-                          "Last activity (UTC)", "At risk"]
+                          "Last activity (Asia/Tbilisi)", "At risk"]
     assert header[8:] == ["1.1 Item 1 en", "1.2 Item 2 en", "1.3 Item 3 en", "1.4 Item 4 en"]
     by_email = {row[1]: row for row in rows}
     assert set(by_email) == {world.learner.email, world.learner2.email}  # not the other cohort's learner
     nino = by_email[world.learner.email]
     assert nino[0] == "'=HYPERLINK(\"http://evil.example\")" and nino[3] == "'@SUM(A1)"
     # Completion counts Progress rows (the quiz and the assignment here have none).
-    assert nino[5] == "25.0" and nino[6] == "2025-06-01 12:00"
+    assert nino[5] == "25.0" and nino[6] == "2025-06-01 16:00"
     assert nino[8:] == ["done", "passed", "approved", "not started"]
 
 
 def test_quiz_grades_export(app, world, data):
     header, *rows = build(app, world, "quizzes")
     assert header == ["Name", "E-mail address", "Item", "Quiz", "Finished attempts", "Best score (%)", "Passed",
-                      "Last finished (UTC)"]
+                      "Last finished (Asia/Tbilisi)"]
     assert rows == [["'=HYPERLINK(\"http://evil.example\")", world.learner.email, "1.2", "Item 2 en", "2", "85.5",
-                     "yes", "2025-06-01 12:00"]]
+                     "yes", "2025-06-01 16:00"]]
 
 
 def test_rubric_export_has_a_column_per_criterion_from_the_latest_review(app, world, data):
     header, *rows = build(app, world, "rubric")
     assert header[-2:] == ["Participation", "Transparency"]
     assert rows == [["'=HYPERLINK(\"http://evil.example\")", world.learner.email, "1.3", "Item 3 en", "approved", "1",
-                     "2025-06-01 17:00", "Giorgi Mentor", "approved", "4", "2", "2"]]
+                     "2025-06-01 21:00", "Giorgi Mentor", "approved", "4", "2", "2"]]
 
 
 def test_certificates_export(app, world, data):
     header, *rows = build(app, world, "certificates")
-    assert header == ["Name", "E-mail address", "Course", "Certificate code", "Issued (UTC)", "Revoked (UTC)",
+    assert header == ["Name", "E-mail address", "Course", "Certificate code", "Issued (Asia/Tbilisi)", "Revoked (Asia/Tbilisi)",
                       "Reason for revoking"]
     # Only this cohort's learners, and only in this cohort's courses.
     assert [(row[1], row[3], row[5], row[6]) for row in rows] == [
-        (world.learner.email, "CODE000000000000", "2025-06-01 12:00", "'=mistake")]
+        (world.learner.email, "CODE000000000000", "2025-06-01 16:00", "'=mistake")]
