@@ -19,7 +19,7 @@ from app.content.files import COURSE_FILE, CourseFolder, scan_course
 from app.content.items import AUTHOR_LIMITS, ReadItem, read_item
 from app.content.links import CourseLinkResolver
 from app.content.problems import Problem
-from app.content.render import render_markdown
+from app.content.render import render_markdown, rendering_fingerprint
 from app.content.report import format_report
 from app.content.spec import BASE_LANGUAGE, LANGUAGES, CourseSpec, ItemSpec
 
@@ -174,6 +174,8 @@ def _course_spec(folder: CourseFolder, course_file: CourseFile, items: list[Item
     digest = hashlib.sha256()
     for name, file_hash in sorted(folder.hashes.items()):
         digest.update(f"{name}\0{file_hash}\n".encode())
+    # The stored HTML depends on the rendering policy too: a new one is a change of the course.
+    digest.update(f"rendering\0{rendering_fingerprint()}\n".encode())
     return CourseSpec(
         slug=folder.slug, path=folder.directory, titles=course_file.titles,
         summaries_md=course_file.summaries_md, summaries_html=summaries_html, audience=course_file.audience,

@@ -8,17 +8,21 @@ links). Its output is a :class:`markupsafe.Markup`, the only thing templates may
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 
 import markdown
 from markupsafe import Markup
 
+from app.content import sanitize
 from app.content.render_guard import DEFAULT_LIMITS, RenderLimits, complexity_problem
 from app.content.sanitize import sanitize_html
 
-__all__ = ["RenderLimits", "fallback_html", "render_markdown", "slugify"]
+__all__ = ["RenderLimits", "fallback_html", "render_markdown", "rendered_hash", "rendering_fingerprint", "slugify"]
 
 _SEPARATORS = re.compile(r"[\s_-]+")
 
@@ -88,3 +92,22 @@ def render_markdown(
     html = converter.convert(text)
     cleaned = sanitize_html(html, inline=inline, link_resolver=link_resolver)
     return Markup(cleaned.strip() if inline else cleaned)
+
+
+@lru_cache(maxsize=1)
+def _own_code_hash() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def rendering_fingerprint() -> str:
+    """A hash of how Markdown becomes stored HTML: the sanitiser's policy
+    (:func:`app.content.sanitize.policy_fingerprint`), this module's code (the Markdown
+    extensions and their settings) and Python-Markdown's version."""
+    parts = f"{sanitize.policy_fingerprint()}\n{_own_code_hash()}\nmarkdown {markdown.__version__}"
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def rendered_hash(source_hash: str) -> str:
+    """The hash that tells whether HTML stored from a source is current: it changes with the
+    source and with the rendering policy (so a stricter allow-list reaches stored lessons)."""
+    return hashlib.sha256(f"{source_hash}\0{rendering_fingerprint()}".encode()).hexdigest()
