@@ -137,10 +137,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.certificates.routes import bp as certificates_bp
     from app.cohorts.manage import bp as cohort_admin_bp
     from app.cohorts.routes import bp as cohorts_bp
+    from app.core.converters import IdConverter
     from app.learning.routes import bp as learning_bp
     from app.offline.routes import bp as offline_bp
     from app.quizzes.routes import bp as quizzes_bp
 
+    app.url_map.converters["int"] = IdConverter  # before any route: an id out of range is a 404
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(learning_bp)
@@ -169,7 +171,7 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from app.assignments.cli import assignments_cli
+    from app.assignments.cli import assignments_cli, files_cli
     from app.certificates.cli import certificates_cli
     from app.cohorts.cli import cohorts_cli
     from app.content.cli import courses_cli
@@ -184,6 +186,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(assignments_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(cohorts_cli)

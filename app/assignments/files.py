@@ -2,11 +2,14 @@
 durable writes (temporary file, fsync, rename) under random names outside static/."""
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import secrets
+import struct
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -32,8 +35,36 @@ _ODF_MIME = {"odt": b"application/vnd.oasis.opendocument.text",
 _BIDI_AND_CONTROL = {"Cc", "Cf", "Zl", "Zp"}
 
 
+# Office documents are zip archives. Nothing in one is read whole: the directory is sized
+# from its end record before zipfile parses it, and every member is inflated in small chunks,
+# counted, and compared with what the directory declares. These bounds are far above any real
+# document (a 300-slide presentation has about 1,000 parts) and far below what hurts a worker.
+ZIP_MAX_MEMBERS = 2_000
+ZIP_MAX_DIRECTORY_BYTES = 1024 * 1024
+ZIP_MAX_UNPACKED_BYTES = 256 * 1024 * 1024   # all members together, as inflated
+ZIP_MAX_RATIO = 100                          # inflated / compressed, per member (Apache POI's default)
+ZIP_RATIO_GRACE_BYTES = 1024 * 1024          # small members may compress better than that
+ZIP_KEEP_BYTES = 256                         # of the `mimetype` member, which ODF needs to read
+_CHUNK = 64 * 1024
+_END_RECORD = struct.Struct("<4s4H2LH")      # "end of central directory" (22 bytes)
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")   # local file header (30 bytes)
+
+
 class UploadRejected(Exception):
     """The file cannot be accepted; str(error) says why, in the user's language."""
+
+
+class FileTooLarge(UploadRejected):
+    """The file is over the size limit (answered with 413, whatever the language)."""
+
+
+class _NotAZip(Exception):
+    """The bytes are not a zip archive that we can read safely."""
+
+
+class _ZipTooBig(Exception):
+    """The archive would unpack to more than we accept (a "zip bomb")."""
 
 
 @dataclass
@@ -63,7 +94,7 @@ def extension_of(filename: str) -> str:
     return name.rpartition(".")[2].lower() if "." in name else ""
 
 
-def _looks_like(ext: str, head: bytes, stream: BinaryIO) -> bool:
+def _looks_like(ext: str, head: bytes, stream: BinaryIO, name: str) -> bool:
     if ext == "pdf":
         return head.startswith(b"%PDF-")
     if ext in ("jpg", "jpeg"):
@@ -71,35 +102,163 @@ def _looks_like(ext: str, head: bytes, stream: BinaryIO) -> bool:
     if ext == "png":
         return head.startswith(b"\x89PNG\r\n\x1a\n")
     if ext == "txt":
-        stream.seek(0)
-        data = stream.read()
-        if b"\x00" in data:
-            return False
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return True
+        return _is_utf8_text(stream)
     if ext in _OOXML_PART or ext in _ODF_MIME:
         if not head.startswith(b"PK\x03\x04"):
             return False
-        stream.seek(0)
         try:
-            with zipfile.ZipFile(stream) as archive:
-                names = archive.namelist()
-                if ext in _OOXML_PART:
-                    return "[Content_Types].xml" in names and any(n.startswith(_OOXML_PART[ext]) for n in names)
-                return "mimetype" in names and archive.read("mimetype").strip() == _ODF_MIME[ext]
-        except (zipfile.BadZipFile, KeyError, OSError):
+            names, mimetype = _inspect_zip(stream)
+        except _ZipTooBig:
+            raise UploadRejected(str(_l(
+                "%(name)s unpacks to far more data than a real document, or has too many parts. "
+                "Save it again from its program, or send it as a PDF.", name=name))) from None
+        except (_NotAZip, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError):
             return False
+        if ext in _OOXML_PART:
+            return "[Content_Types].xml" in names and any(n.startswith(_OOXML_PART[ext]) for n in names)
+        return mimetype is not None and mimetype.strip() == _ODF_MIME[ext]
     return False
+
+
+def _is_utf8_text(stream: BinaryIO) -> bool:
+    """UTF-8 without NUL bytes, read in chunks (never the whole file at once)."""
+    stream.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := stream.read(_CHUNK):
+            if b"\x00" in chunk:
+                return False
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _directory_size(stream: BinaryIO, size: int) -> tuple[int, int]:
+    """(entries, bytes) of the central directory, from the end record, before zipfile reads it.
+
+    zipfile reads the whole directory into memory and makes an object per entry, so both are
+    bounded first. Zip64 archives are refused: no document under our size limits needs one,
+    and their second end record could claim a directory other than the one checked here.
+    """
+    tail_start = max(0, size - _END_RECORD.size - 0xFFFF)
+    stream.seek(tail_start)
+    tail = stream.read(size - tail_start)
+    # The same search as zipfile's: the record at the very end, else the last signature.
+    if tail[-_END_RECORD.size:-_END_RECORD.size + 4] == b"PK\x05\x06" and tail[-2:] == b"\x00\x00":
+        at = len(tail) - _END_RECORD.size
+    else:
+        at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END_RECORD.size > len(tail):
+        raise _NotAZip()
+    _sig, _disk, _cd_disk, _here, entries, directory_bytes, _offset, _comment = \
+        _END_RECORD.unpack_from(tail, at)
+    locator = tail_start + at - 20
+    if locator >= 0:
+        stream.seek(locator)
+        if stream.read(4) == _ZIP64_LOCATOR_SIGNATURE:
+            raise _NotAZip()
+    return entries, directory_bytes
+
+
+def _inspect_zip(stream: BinaryIO) -> tuple[list[str], bytes | None]:
+    """Check a zip archive member by member with bounded memory.
+
+    Returns the member names and the first bytes of the `mimetype` member (None without one).
+    Raises _ZipTooBig for too many members, a directory too large, a member that inflates
+    beyond what it declares or at an extreme ratio, or too much data in all; _NotAZip (or
+    zipfile's and zlib's own errors) for anything that is not a plain, readable archive.
+    """
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    entries, directory_bytes = _directory_size(stream, size)
+    if entries > ZIP_MAX_MEMBERS or directory_bytes > ZIP_MAX_DIRECTORY_BYTES:
+        raise _ZipTooBig()
+    stream.seek(0)
+    with zipfile.ZipFile(stream) as archive:
+        members = archive.infolist()
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise _ZipTooBig()
+    if sum(member.file_size for member in members) > ZIP_MAX_UNPACKED_BYTES:
+        raise _ZipTooBig()
+    unpacked = 0
+    mimetype = None
+    for member in members:
+        _check_ratio(member.file_size, member.compress_size)
+        kept = _inflate_member(stream, member, budget=ZIP_MAX_UNPACKED_BYTES - unpacked)
+        unpacked += member.file_size
+        if member.filename == "mimetype":
+            mimetype = kept
+    return [member.filename for member in members], mimetype
+
+
+def _check_ratio(inflated: int, compressed: int) -> None:
+    if inflated > ZIP_RATIO_GRACE_BYTES and inflated > ZIP_MAX_RATIO * max(compressed, 1):
+        raise _ZipTooBig()
+
+
+def _inflate_member(stream: BinaryIO, member: zipfile.ZipInfo, *, budget: int) -> bytes:
+    """Inflate one member in chunks, counting the real bytes. Returns its first ZIP_KEEP_BYTES.
+
+    Raises _ZipTooBig when it inflates to more than it declares, more than the budget or at
+    an extreme ratio; _NotAZip for encryption, an unknown method, a bad header or checksum.
+    """
+    if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _NotAZip()
+    stream.seek(member.header_offset)
+    header = stream.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size:
+        raise _NotAZip()
+    signature, *_fields, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    if signature != b"PK\x03\x04":
+        raise _NotAZip()
+    stream.seek(member.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS) if member.compress_type == zipfile.ZIP_DEFLATED else None
+    left = member.compress_size
+    real = 0
+    crc = 0
+    kept = b""
+    pending = b""
+    while True:
+        if not pending and left > 0:
+            pending = stream.read(min(_CHUNK, left))
+            if not pending:
+                raise _NotAZip()  # the archive ends inside this member
+            left -= len(pending)
+        if inflater is None:
+            if not pending:
+                break
+            piece, pending = pending, b""
+        else:
+            if inflater.eof:
+                break
+            # At most one chunk out per call, whatever the input would inflate to.
+            piece = inflater.decompress(pending, _CHUNK)
+            pending = inflater.unconsumed_tail
+            if not piece and not pending and left <= 0:
+                break
+        real += len(piece)
+        if real > member.file_size or real > budget:
+            raise _ZipTooBig()
+        _check_ratio(real, member.compress_size)
+        crc = zlib.crc32(piece, crc)
+        if len(kept) < ZIP_KEEP_BYTES:
+            kept += piece[:ZIP_KEEP_BYTES - len(kept)]
+    if inflater is not None and not inflater.eof:
+        raise _NotAZip()
+    if real != member.file_size or crc != member.CRC:
+        raise _NotAZip()
+    return kept
 
 
 def check_file(filename: str, stream: BinaryIO, *, allowed: list[str], max_bytes: int) -> tuple[str, int]:
     """Check a file's name, size and content. Returns (extension, size).
 
-    Raises UploadRejected for an empty or too large file, a type not allowed here, or bytes that
-    are not what the extension says (an executable renamed to .pdf, say).
+    Raises FileTooLarge over max_bytes, and UploadRejected for an empty file, a type not allowed
+    here, bytes that are not what the extension says (an executable renamed to .pdf, say), or an
+    office document that would unpack to far more than it should (a "zip bomb"). Memory use
+    stays small whatever the file holds: nothing is read whole.
     """
     ext = extension_of(filename)
     name = display_name(filename)
@@ -112,10 +271,10 @@ def check_file(filename: str, stream: BinaryIO, *, allowed: list[str], max_bytes
     if size == 0:
         raise UploadRejected(str(_l("%(name)s is empty.", name=name)))
     if size > max_bytes:
-        raise UploadRejected(str(_l("%(name)s is larger than %(mb)s MB.", name=name,
-                                    mb=round(max_bytes / 1024 / 1024, 1))))
+        raise FileTooLarge(str(_l("%(name)s is larger than %(mb)s MB.", name=name,
+                                  mb=round(max_bytes / 1024 / 1024, 1))))
     head = stream.read(16)
-    if not _looks_like(ext, head, stream):
+    if not _looks_like(ext, head, stream, name):
         raise UploadRejected(str(_l("%(name)s is not a real .%(ext)s file. Save it again in that format.",
                                     name=name, ext=ext)))
     stream.seek(0)

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.core.converters import MAX_ID
+
 REQUIRED = _l("Fill in this field.")
 
 
@@ -22,7 +24,7 @@ class ConfirmSubmitForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    revision_id = IntegerField(validators=[DataRequired()])
+    revision_id = IntegerField(validators=[DataRequired(), NumberRange(1, MAX_ID)])
     version = IntegerField(validators=[DataRequired()])
     feedback = TextAreaField(_l("Feedback to the learner (Markdown)"), validators=[Length(max=100_000)])
 

@@ -109,7 +109,8 @@ def save_work(slug: str, item_slug: str):
             services.attach_file(current_user, submission, upload, options)
         except file_store.UploadRejected as error:
             errors.append(str(error))
-            status = 413 if "MB" in str(error) else 400
+            # A typed error decides, not the wording: "MB" is "МБ" or "მბ" in other languages.
+            status = 413 if isinstance(error, file_store.FileTooLarge) or status == 413 else 400
     db.session.commit()
     outline = learning_queries.course_outline(current_user, course, lang)
     action = request.form.get("action", "save")
@@ -178,11 +179,7 @@ def remove_file(submission_id: int, attachment_id: int):
 @bp.get("/files/<int:attachment_id>")
 @login_required
 def download(attachment_id: int):
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
-        abort(404)
-    submission = db.session.get(Submission, attachment.submission_id)
-    require(current_user, "submission.view", submission, hide=True)
+    attachment = services.attachment_to_download(current_user, attachment_id)
     path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.assignments import file_cleanup
 from app.assignments import files as file_store
 from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment,
                                     CommentBankEntry, MentorLink, MentorPreference, Notice,
@@ -197,7 +198,9 @@ def attach_file(user, submission: Submission, upload, options: AssignmentOptions
         raise file_store.UploadRejected(str(_l("You can attach at most %(n)d files.", n=options.max_count)))
     ext, _size = file_store.check_file(upload.filename or "", upload.stream, allowed=options.types,
                                        max_bytes=int(options.max_mb * 1024 * 1024))
-    stored = file_store.store_file(Path(current_app.config["UPLOAD_FOLDER"]), upload.filename, upload.stream, ext)
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    stored = file_store.store_file(folder, upload.filename, upload.stream, ext)
+    file_cleanup.delete_unless_committed(file_store.stored_path(folder, stored.stored_name))
     attachment = Attachment(submission_id=submission.id, original_name=stored.original_name,
                             stored_name=stored.stored_name, content_type=stored.content_type,
                             size=stored.size, sha256=stored.sha256)
@@ -209,14 +212,32 @@ def attach_file(user, submission: Submission, upload, options: AssignmentOptions
 
 
 def remove_file(user, submission: Submission, attachment_id: int) -> None:
-    """Take a file off the draft (the stored bytes stay until a clean-up; history is kept)."""
+    """Take a file off the draft; its bytes are deleted once this commits. Submitted files
+    (part of a revision) are history and cannot be removed. Raises AccessDenied."""
     require(user, "submission.edit", submission, hide=True)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.submission_id != submission.id or attachment.revision_id is not None:
         raise AccessDenied("submission.edit", attachment, hide=True)
     db.session.delete(attachment)
+    file_cleanup.delete_after_commit(
+        file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name))
     audit.record("attachment_remove", actor=user, target=f"Submission:{submission.id}",
                  name=attachment.original_name)
+
+
+def attachment_to_download(user, attachment_id: int) -> Attachment:
+    """The attachment, if the user may download it. Raises AccessDenied (answered 404).
+
+    A file still on the draft is as private as the draft's text: only its learner may fetch it
+    (mentors and trainers see files once they are submitted, as part of a revision).
+    """
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise AccessDenied("submission.view", None, hide=True)
+    submission = db.session.get(Submission, attachment.submission_id)
+    action = "submission.edit" if attachment.revision_id is None else "submission.view"
+    require(user, action, submission, hide=True)
+    return attachment
 
 
 def submit(user, submission: Submission, form_token: str) -> Revision:

@@ -4,6 +4,7 @@ Functions add and flush; the caller (a route or a command) commits once.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import secrets
 from datetime import timedelta
@@ -64,15 +65,23 @@ def check_email_address(email: str) -> None:
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
-    path = Path(__file__).with_name("common_passwords.txt")
-    return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip())
+    """19,640 common passwords (common-passwords.txt.gz, from Django: see its .LICENSE file)
+    plus the regional ones of common_passwords.txt; all lower case. Read once per process."""
+    folder = Path(__file__).parent
+    with gzip.open(folder / "common-passwords.txt.gz", "rt", encoding="utf-8") as general:
+        words = {line.strip() for line in general}
+    local = (folder / "common_passwords.txt").read_text(encoding="utf-8").splitlines()
+    words.update(line.strip().lower() for line in local if not line.startswith("#"))
+    words.discard("")
+    return frozenset(words)
 
 
 def password_problems(password: str, *, email: str = "", name: str = "") -> list[str]:
     """Return what is wrong with a new password (empty when it is acceptable).
 
     The rules follow NIST SP 800-63B and OWASP ASVS 5: at least 8 characters, at most 128,
-    not a common password, not the e-mail address; no composition rules.
+    not a common password, not one character repeated, not the e-mail address; no composition
+    rules.
     """
     problems: list[str] = []
     if len(password) < MIN_PASSWORD:
@@ -80,7 +89,8 @@ def password_problems(password: str, *, email: str = "", name: str = "") -> list
     if len(password) > MAX_PASSWORD:
         problems.append(str(_l("Use at most %(n)d characters.", n=MAX_PASSWORD)))
     lowered = password.lower()
-    if lowered in _common_passwords() or (email and lowered == normalise_email(email)):
+    if (lowered in _common_passwords() or len(set(lowered)) == 1
+            or (email and lowered == normalise_email(email))):
         problems.append(str(_l("This password is too easy to guess. Choose another one.")))
     return problems
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from app.certificates import codes, credential, services
+from app.certificates import codes, credential, services, status
 from app.certificates.models import Certificate
 from app.certificates.forms import CertificateSearch, RevokeForm
 from app.core.authz import can, require
@@ -168,5 +168,6 @@ def issuer():
 
 @bp.get("/certificates/status-list")
 def status_list():
+    max_age = int(status.STATUS_LIST_TTL.total_seconds())
     return Response(services.signed_status_list(), mimetype="application/vc+jwt",
-                    headers={"Cache-Control": "public, max-age=300"})
+                    headers={"Cache-Control": f"public, max-age={max_age}"})

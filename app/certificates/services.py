@@ -274,10 +274,14 @@ def reissue(actor, certificate: Certificate) -> Certificate:
 
 
 def signed_status_list() -> str:
-    """The Bitstring Status List credential of all revocations, signed (a VC-JWT)."""
+    """The Bitstring Status List credential of all revocations, signed (a VC-JWT), valid for
+    STATUS_LIST_VALIDITY from now: a verifier must fetch it again after that."""
     revoked = db.session.scalars(select(Certificate.status_index).where(Certificate.revoked_at.is_not(None)))
+    now = utcnow()
     unsigned = status.build_status_list_credential(list_url=status_list_url(), issuer_id=issuer_id(),
-                                                   revoked=list(revoked), valid_from=utcnow())
+                                                   revoked=list(revoked), valid_from=now,
+                                                   valid_until=now + status.STATUS_LIST_VALIDITY,
+                                                   ttl=status.STATUS_LIST_TTL)
     return credential.sign_credential(unsigned, signing_key())
 
 

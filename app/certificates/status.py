@@ -19,7 +19,7 @@ import gzip
 import secrets
 import zlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.certificates.timestamps import format_instant
@@ -28,6 +28,13 @@ VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 STATUS_PURPOSE = "revocation"
 #: 16 KiB of bits: the minimum the spec recommends for herd privacy.
 STATUS_LIST_SIZE = 131_072
+#: How long a verifier (or an HTTP cache) may keep the list before fetching it again: the
+#: spec's ``ttl`` and the response's ``Cache-Control: max-age``.
+STATUS_LIST_TTL = timedelta(minutes=5)
+#: How long a published list is valid (``validUntil``). A kept copy stops being "valid" this
+#: long after it was signed, so a revocation reaches every verifier within this time; twice
+#: the TTL, so a copy served from a cache near the end of its TTL still verifies.
+STATUS_LIST_VALIDITY = 2 * STATUS_LIST_TTL
 
 
 class StatusListError(ValueError):
@@ -91,10 +98,16 @@ def build_status_list_credential(
     issuer_id: str,
     revoked: Iterable[int],
     valid_from: datetime,
+    valid_until: datetime | None = None,
+    ttl: timedelta | None = None,
     size: int = STATUS_LIST_SIZE,
 ) -> dict[str, Any]:
-    """Return the BitstringStatusListCredential to sign and serve at ``list_url``."""
-    return {
+    """Return the BitstringStatusListCredential to sign and serve at ``list_url``.
+
+    Publish it with ``valid_until`` (valid_from + STATUS_LIST_VALIDITY) and ``ttl``: without
+    an end, a copy kept by a verifier would go on saying "not revoked" after a revocation.
+    """
+    credential: dict[str, Any] = {
         "@context": [VC_CONTEXT],
         "id": list_url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
@@ -107,6 +120,11 @@ def build_status_list_credential(
             "encodedList": encode_status_list(revoked, size=size),
         },
     }
+    if valid_until is not None:
+        credential["validUntil"] = format_instant(valid_until)
+    if ttl is not None:  # milliseconds, per the spec
+        credential["credentialSubject"]["ttl"] = int(ttl.total_seconds() * 1000)
+    return credential
 
 
 def is_revoked(entry: Mapping[str, Any], status_list: Mapping[str, Any]) -> bool:

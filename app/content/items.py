@@ -12,7 +12,7 @@ from app.content.assignment import ASSIGNMENT_KEYS, Rubric, read_assignment
 from app.content.files import ItemFile
 from app.content.links import CourseLinkResolver, find_line
 from app.content.problems import Problem
-from app.content.render import render_markdown
+from app.content.render import render_markdown, rendered_hash
 from app.content.render_guard import DEFAULT_LIMITS, complexity_problem
 from app.content.spec import ITEM_KINDS, TranslationSpec
 from app.content.yamldoc import YamlDoc, parse_yaml, split_front_matter
@@ -106,7 +106,7 @@ def _translation(item: ItemFile, doc: YamlDoc, meta: dict[str, Any], body: str, 
     return TranslationSpec(
         lang=item.lang, path=item.file.path, title=title.strip(), minutes=int(minutes),
         objectives=[str(entry).strip() for entry in meta.get("objectives") or []],
-        body_md=body, html=html, source_hash=item.file.sha256, meta=extra, quiz=quiz, rubric=rubric,
+        body_md=body, html=html, source_hash=rendered_hash(item.file.sha256), meta=extra, quiz=quiz, rubric=rubric,
     )
 
 

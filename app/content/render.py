@@ -8,19 +8,24 @@ links). Its output is a :class:`markupsafe.Markup`, the only thing templates may
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 
 import bleach
 import markdown
 from markupsafe import Markup
 
+from app.content import sanitize
 from app.content.render_guard import DEFAULT_LIMITS, RenderLimits, complexity_problem
 from app.content.sanitize import sanitize_html
 
-__all__ = ["RenderLimits", "fallback_html", "render_markdown", "renderer_version", "slugify"]
+__all__ = ["RenderLimits", "fallback_html", "render_markdown", "rendered_hash", "renderer_version",
+           "rendering_fingerprint", "slugify"]
 
 #: Bump when what render_markdown produces for the same text changes (extensions, their
 #: settings, the link rules): course sync then renders every course again.
@@ -32,9 +37,10 @@ def renderer_version() -> str:
 
     Course sync puts it into each course's source hash (app/content/loader.py), so that a
     sync with unchanged files can skip rendering safely. The sanitiser's policy version belongs
-    here too: add it to this string (one place), and every course is rendered again once.
+    here too, and is: a stricter allow-list renders every course again once (issue 11, finding 9).
     """
-    return f"render={RENDER_VERSION};markdown={markdown.__version__};bleach={bleach.__version__}"
+    return (f"render={RENDER_VERSION};markdown={markdown.__version__};bleach={bleach.__version__};"
+            f"policy={rendering_fingerprint()}")
 
 _SEPARATORS = re.compile(r"[\s_-]+")
 
@@ -119,3 +125,22 @@ def render_markdown(
     html = converter.convert(text)
     cleaned = sanitize_html(html, inline=inline, link_resolver=link_resolver)
     return Markup(cleaned.strip() if inline else cleaned)
+
+
+@lru_cache(maxsize=1)
+def _own_code_hash() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def rendering_fingerprint() -> str:
+    """A hash of how Markdown becomes stored HTML: the sanitiser's policy
+    (:func:`app.content.sanitize.policy_fingerprint`), this module's code (the Markdown
+    extensions and their settings) and Python-Markdown's version."""
+    parts = f"{sanitize.policy_fingerprint()}\n{_own_code_hash()}\nmarkdown {markdown.__version__}"
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def rendered_hash(source_hash: str) -> str:
+    """The hash that tells whether HTML stored from a source is current: it changes with the
+    source and with the rendering policy (so a stricter allow-list reaches stored lessons)."""
+    return hashlib.sha256(f"{source_hash}\0{rendering_fingerprint()}".encode()).hexdigest()

@@ -9,11 +9,14 @@ are handed to a link resolver.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
-from functools import partial
+from functools import lru_cache, partial
+from pathlib import Path
 from typing import Any
 
+import bleach
 from bleach.html5lib_shim import Filter, convert_entities
 from bleach.sanitizer import Cleaner
 
@@ -39,6 +42,37 @@ _ID_RE = re.compile(r"^[\w-]{1,100}$")
 _LANGUAGE_CLASS_RE = re.compile(r"^language-[A-Za-z0-9_+#.-]{1,32}$")
 _SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.-]*):")
 _URL_NOISE_RE = re.compile(r"[\x00-\x20\x7f-\x9f\s]+")
+
+#: Raise by one when the cleaning changes in a way neither the lists above nor this file's
+#: code show (a setting outside it, say). Any change of the fingerprint below makes the next
+#: `courses sync` render every course again.
+POLICY_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def _own_code_hash() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def policy_fingerprint() -> str:
+    """A hash of everything that decides what cleaned HTML looks like: POLICY_VERSION, the
+    allowed tags, protocols, classes and attribute shapes, this module's code (where the
+    attribute rules and the URL filter live) and bleach's version.
+
+    Course HTML is rendered at sync time and stored; the sync decides that a course is
+    unchanged by a hash that includes this one, so a stricter allow-list reaches old lessons.
+    """
+    parts = [
+        f"version {POLICY_VERSION}",
+        "tags " + " ".join(sorted(ALLOWED_TAGS)),
+        "inline " + " ".join(sorted(INLINE_TAGS)),
+        "protocols " + " ".join(sorted(ALLOWED_PROTOCOLS)),
+        "classes " + " ".join(f"{tag}:{','.join(sorted(tokens))}" for tag, tokens in sorted(_CLASS_TOKENS.items())),
+        f"patterns {_ID_RE.pattern} {_LANGUAGE_CLASS_RE.pattern} {_SCHEME_RE.pattern} {_URL_NOISE_RE.pattern}",
+        f"code {_own_code_hash()}",
+        f"bleach {bleach.__version__}",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _allow_attribute(tag: str, name: str, value: str) -> bool:

@@ -23,7 +23,8 @@ class TranslationSpec:
     ``html`` is the rendered, sanitised body (for a quiz, its introduction); ``meta`` holds
     the kind-specific front matter (quiz settings; assignment options and rubric);
     ``quiz`` is the parsed, rendered quiz (an ``app.quizzes.model.Quiz``) or None;
-    ``rubric`` is the validated assignment rubric or None.
+    ``rubric`` is the validated assignment rubric or None. ``source_hash`` covers the file
+    and the rendering policy (:func:`app.content.render.rendered_hash`).
     """
 
     lang: str
@@ -62,7 +63,8 @@ class CourseSpec:
 
     ``languages`` lists English and every language in which *all* items are translated;
     ``media`` maps each media file (``media/x.png``, relative to the course folder) to its
-    sha256; ``source_hash`` is a sha256 over every file of the course.
+    sha256; ``source_hash`` is a sha256 over every file of the course and the rendering
+    policy (:func:`app.content.render.rendering_fingerprint`), so a new allow-list re-renders it.
     """
 
     slug: str

@@ -15,6 +15,7 @@ from app.learning import queries as learning_queries
 from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
 from app.quizzes import grading, report, services
 from app.quizzes.models import QuizAttempt
+from app.quizzes.types import MAX_TYPED_ANSWER, Matching
 
 bp = Blueprint("quizzes", __name__)
 
@@ -68,26 +69,32 @@ def option_tokens(layout, question_id: str) -> dict[str, str]:
 
 
 def answers_from_form(quiz, layout, form) -> dict:
-    """The form's values per question as option ids: a list, or for matching a dict prompt -> [token]."""
+    """The form's values per question as option ids: a list, or for matching a dict prompt -> [token].
+
+    Only what the page can send is kept: the question's own prompts and tokens, and one typed
+    value per question (its length is the service's rule).
+    """
     answers: dict = {}
     for question in quiz.questions:
         if question.type == "matching":
             prefix = f"q.{question.id}."
-            answers[question.id] = {key[len(prefix):]: [value] for key, value in form.items()
-                                    if key.startswith(prefix) and value}
+            prompts = {prompt.id for prompt in Matching.prompts(question)}
+            tokens = {f"c{n}" for n in range(1, len(Matching.choices(question)) + 1)}
+            answers[question.id] = {prompt: [form[prefix + prompt]] for prompt in prompts
+                                    if form.get(prefix + prompt) in tokens}
         elif question.type in CHOICE_TYPES:
             tokens = option_tokens(layout, question.id)
             answers[question.id] = [tokens[v] for v in form.getlist(f"q.{question.id}") if v in tokens]
         elif question.type != "description":
-            answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()]
+            answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()][:1]
     return answers
 
 
-def attempt_page(attempt, item, translation, quiz, *, error=None, status=200):
-    """The questions as the learner sees them, with their saved answers filled in."""
+def attempt_page(attempt, item, translation, quiz, *, error=None, status=200, answers=None):
+    """The questions as the learner sees them, with their saved answers (or `answers`) filled in."""
     layout = grading.attempt_layout(quiz, attempt.seed)
     questions = grading.public_questions(quiz, layout)
-    shown = dict(attempt.answers or {})
+    shown = dict(attempt.answers if answers is None else answers)
     for view in questions:
         if view["type"] in CHOICE_TYPES:
             to_token = {option_id: token for token, option_id in option_tokens(layout, view["id"]).items()}
@@ -95,7 +102,8 @@ def attempt_page(attempt, item, translation, quiz, *, error=None, status=200):
                 option["id"] = to_token[option["id"]]
             shown[view["id"]] = [to_token[i] for i in shown.get(view["id"], []) if i in to_token]
     return render_template("quizzes/attempt.html", attempt=attempt, item=item, translation=translation,
-                           questions=questions, answers=shown, form=FlaskForm(), error=error), status
+                           questions=questions, answers=shown, form=FlaskForm(), error=error,
+                           max_answer=MAX_TYPED_ANSWER), status
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -127,6 +135,7 @@ def save_or_submit(attempt_id: int):
     quiz = services.quiz_of(translation)
     answers = answers_from_form(quiz, grading.attempt_layout(quiz, attempt.seed), request.form)
     wants_json = request.accept_mimetypes.best == "application/json"
+    late = services.is_overdue(attempt)
     try:
         if request.form.get("action") == "submit":
             services.finish_attempt(current_user, attempt, translation, answers, _sequence())
@@ -142,12 +151,34 @@ def save_or_submit(attempt_id: int):
         message = _("These answers come from an older copy of the page (the back button or another tab). "
                     "Your newer answers are kept; check them below.")
         return attempt_page(attempt, item, translation, quiz, error=message, status=409)
+    except services.AnswerTooLong as error:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(saved=False, error="too_long", message=str(error), sequence=attempt.sequence), 400
+        return attempt_page(attempt, item, translation, quiz, error=str(error), status=400, answers=answers)
+    except services.TimeUp:
+        services.close_if_overdue(attempt, translation)  # grade what was saved in time
+        db.session.commit()
+        return _time_is_up(attempt, wants_json)
+    if late and attempt.is_finished:
+        return _time_is_up(attempt, wants_json)
     if wants_json:
         return jsonify(saved=True, sequence=attempt.sequence)
     if attempt.is_finished:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     flash(_("Your answers are saved."), "success")
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+def _time_is_up(attempt, wants_json: bool):
+    """Say that answers sent after the time limit were not taken, and where the result is."""
+    message = _("The time limit has passed: these answers were not saved. Your attempt was handed in "
+                "with the answers saved before the limit.")
+    result_url = url_for("quizzes.result", attempt_id=attempt.id)
+    if wants_json:
+        return jsonify(saved=False, error="time_up", message=message, result=result_url), 409
+    flash(message, "error")
+    return redirect(result_url)
 
 
 @bp.get("/attempts/<int:attempt_id>/result")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.content.models import QUIZ, Item, ItemTranslation
@@ -20,6 +21,7 @@ from app.learning.services import enrol, record_completion
 from app.quizzes import grading
 from app.quizzes.model import Quiz
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
+from app.quizzes.types import MAX_TYPED_ANSWER
 
 # Answers that arrive this long after the time limit still count (the network is slow).
 GRACE = timedelta(seconds=15)
@@ -31,6 +33,28 @@ class NoAttemptsLeft(Exception):
 
 class StaleForm(Exception):
     """The form is older than the answers already saved (the back button, another tab)."""
+
+
+class TimeUp(Exception):
+    """The time limit has passed: these answers were not taken (the server's clock decides)."""
+
+
+class AnswerTooLong(ValueError):
+    """A typed answer is over MAX_TYPED_ANSWER characters; str(error) says which, translated."""
+
+
+def check_answer_lengths(answers: dict[str, Any]) -> None:
+    """Raise AnswerTooLong for a typed answer over MAX_TYPED_ANSWER characters.
+
+    Grading would take such an answer for no answer; refusing it says so while the learner can
+    still shorten it, and keeps the stored answers small.
+    """
+    for values in answers.values():
+        for value in values if isinstance(values, list) else []:
+            if isinstance(value, str) and len(value) > MAX_TYPED_ANSWER:
+                raise AnswerTooLong(str(_l(
+                    "An answer is longer than %(max)s characters (it starts “%(start)s…”). "
+                    "Shorten it and send it again.", max=MAX_TYPED_ANSWER, start=value[:40].strip())))
 
 
 def quiz_of(translation: ItemTranslation) -> Quiz:
@@ -108,11 +132,13 @@ def is_overdue(attempt: QuizAttempt) -> bool:
 
 def save_answers(user, attempt: QuizAttempt, answers: dict[str, Any], sequence: int) -> None:
     """Keep the answers given so far. Raises StaleForm for an old form or a closed attempt,
-    also when another request with the same sequence got there first; after the time limit
-    the answers are not taken (the server's clock decides)."""
+    also when another request with the same sequence got there first; AnswerTooLong for a typed
+    answer over the limit; and TimeUp after the time limit (the server's clock decides: the
+    answers are not taken, and the caller closes the attempt with close_if_overdue)."""
     _check_open(user, attempt, sequence)
     if is_overdue(attempt):
-        return
+        raise TimeUp()
+    check_answer_lengths(answers)
     attempt.answers = answers
     attempt.sequence += 1
 
@@ -122,7 +148,8 @@ def finish_attempt(user, attempt: QuizAttempt, translation: ItemTranslation,
     """Grade and close the attempt. Answers posted after the time limit are ignored; the
     answers saved before it are graded. Passing records the quiz as done for completion.
 
-    Raises StaleForm for an old form (the newer answers are kept) or a finished attempt. The
+    Raises StaleForm for an old form (the newer answers are kept) or a finished attempt, and
+    AnswerTooLong for a typed answer over the limit (in time; nothing is graded then). The
     attempt is locked first, so what is graded is exactly what is stored.
     """
     if sequence is not None:
@@ -132,6 +159,7 @@ def finish_attempt(user, attempt: QuizAttempt, translation: ItemTranslation,
         if attempt.state != IN_PROGRESS:
             raise StaleForm()
     if answers is not None and not is_overdue(attempt):
+        check_answer_lengths(answers)
         attempt.answers = answers
     quiz = quiz_of(translation)
     layout = grading.attempt_layout(quiz, attempt.seed)

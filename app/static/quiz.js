@@ -9,9 +9,10 @@
   var status = form.querySelector("[data-save-status]");
   var timer = null;
   var inflight = null;
+  var closed = false;
 
   function save() {
-    if (inflight) { return inflight; }
+    if (inflight || closed) { return inflight; }
     var data = new FormData(form);
     data.set("action", "save");
     inflight = fetch(url, { method: "POST", body: data, credentials: "same-origin",
@@ -20,6 +21,9 @@
       .then(function (result) {
         if (result[1] && typeof result[1].sequence === "number") { sequence.value = result[1].sequence; }
         if (result[0] === 200 && status) { status.textContent = "✓"; }
+        // Not saved: say why, in the words the server chose (too long, time is up).
+        if (result[0] !== 200 && result[1] && result[1].message && status) { status.textContent = result[1].message; }
+        if (result[1] && result[1].error === "time_up") { closed = true; }
       })
       .catch(function () { /* offline: the buttons still work */ })
       .then(function () { inflight = null; });

@@ -18,14 +18,27 @@ from tests.support.smtp import html_body, text_body
 
 def test_password_policy(app):
     with app.test_request_context():
-        assert services.password_problems("seven77") == ["Use at least 8 characters."]
+        assert services.password_problems("q7v!k2m") == ["Use at least 8 characters."]
         assert services.password_problems("eight888") == []
-        assert services.password_problems("x" * 64) == []
-        assert services.password_problems("y" * 128) == []
-        assert services.password_problems("z" * 129) == ["Use at most 128 characters."]
+        assert services.password_problems("seedling " * 7 + "x") == []  # 64
+        assert services.password_problems("ნერგი " * 21 + "xy") == []  # 128
+        assert services.password_problems("ab" * 64 + "c") == ["Use at most 128 characters."]
         assert services.password_problems("password1234") == [
             "This password is too easy to guess. Choose another one."]
         assert services.password_problems("alllowercaseletters") == []  # no composition rules
+
+
+def test_common_and_repeated_passwords_are_refused(app):
+    """The audit's examples, a sample of the 19,640-word list, the regional additions, and one
+    character repeated at any length (issue 11, finding 8)."""
+    too_easy = ["This password is too easy to guess. Choose another one."]
+    with app.test_request_context():
+        assert len(services._common_passwords()) >= 19_640
+        for password in ("password2", "aaaaaaaa", "sunshine1", "Sunshine1", "PASSWORD2", "qwertyuiop",
+                         "iloveyou1", "tbilisi123", "gamarjoba", "11111111", "x" * 64, "ზზზზზზზზ"):
+            assert services.password_problems(password) == too_easy, password
+        for password in ("seedling-demo-2025", "correct horse battery", "aaaaaaab", "eight888"):
+            assert services.password_problems(password) == [], password
 
 
 def test_production_hash_meets_asvs(make_app):
