@@ -16,6 +16,8 @@ from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
 
+from app.core import zipcheck
+
 # extension -> (content type, how to recognise the bytes)
 TYPES = {
     "pdf": "application/pdf",
@@ -46,8 +48,6 @@ ZIP_MAX_RATIO = 100                          # inflated / compressed, per member
 ZIP_RATIO_GRACE_BYTES = 1024 * 1024          # small members may compress better than that
 ZIP_KEEP_BYTES = 256                         # of the `mimetype` member, which ODF needs to read
 _CHUNK = 64 * 1024
-_END_RECORD = struct.Struct("<4s4H2LH")      # "end of central directory" (22 bytes)
-_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")   # local file header (30 bytes)
 
 
@@ -136,30 +136,10 @@ def _is_utf8_text(stream: BinaryIO) -> bool:
 
 
 def _directory_size(stream: BinaryIO, size: int) -> tuple[int, int]:
-    """(entries, bytes) of the central directory, from the end record, before zipfile reads it.
-
-    zipfile reads the whole directory into memory and makes an object per entry, so both are
-    bounded first. Zip64 archives are refused: no document under our size limits needs one,
-    and their second end record could claim a directory other than the one checked here.
-    """
-    tail_start = max(0, size - _END_RECORD.size - 0xFFFF)
-    stream.seek(tail_start)
-    tail = stream.read(size - tail_start)
-    # The same search as zipfile's: the record at the very end, else the last signature.
-    if tail[-_END_RECORD.size:-_END_RECORD.size + 4] == b"PK\x05\x06" and tail[-2:] == b"\x00\x00":
-        at = len(tail) - _END_RECORD.size
-    else:
-        at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + _END_RECORD.size > len(tail):
-        raise _NotAZip()
-    _sig, _disk, _cd_disk, _here, entries, directory_bytes, _offset, _comment = \
-        _END_RECORD.unpack_from(tail, at)
-    locator = tail_start + at - 20
-    if locator >= 0:
-        stream.seek(locator)
-        if stream.read(4) == _ZIP64_LOCATOR_SIGNATURE:
-            raise _NotAZip()
-    return entries, directory_bytes
+    try:
+        return zipcheck.directory_size(stream, size)
+    except zipcheck.NotAZip:
+        raise _NotAZip() from None
 
 
 def _inspect_zip(stream: BinaryIO) -> tuple[list[str], bytes | None]:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.authoring import services
@@ -145,9 +146,16 @@ def publish(slug: str, upload_id: int):
         abort(404 if upload is None or upload.course_slug != slug else 400)
     try:
         services.publish_upload(current_user, upload)
+        db.session.commit()
     except services.InvalidUpload:
         return redirect(url_for("authoring.preview", slug=slug, upload_id=upload_id))
-    db.session.commit()
+    except IntegrityError:
+        # A brand-new course published twice at the same moment (PostgreSQL): there was no
+        # course row to lock yet, so the second insert of the slug fails. Nothing of it is kept.
+        db.session.rollback()
+        flash(_("Someone published this course at the same moment, so this upload was not published. "
+                "Check the course's history, then publish again if this is the version you want."), "warning")
+        return redirect(url_for("authoring.preview", slug=slug, upload_id=upload_id))
     flash(_("Published. Learners now see this version of the course."), "success")
     return redirect(url_for("authoring.course", slug=slug))
 

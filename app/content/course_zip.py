@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from app.content.checks import SLUG_RE
+from app.core import zipcheck
 
 #: Limits of one course upload.  The curriculum's largest course is under 1 MB unpacked.
 MAX_MEMBERS = 500
@@ -42,6 +43,10 @@ class CourseZipError(Exception):
         self.values = values
 
 
+# A directory entry is 46 bytes and a name; 500 members with long paths stay far below this.
+MAX_DIRECTORY_BYTES = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class ZipLimits:
     members: int = MAX_MEMBERS
@@ -60,6 +65,15 @@ def extract_course_zip(data: bytes | io.BufferedIOBase, destination: Path, *,
     was written by then stays inside ``destination`` (the caller removes it).
     """
     stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    # Bound the central directory before zipfile reads it whole (one object per entry).
+    stream.seek(0, io.SEEK_END)
+    try:
+        entries, directory_bytes = zipcheck.directory_size(stream, stream.tell())
+    except zipcheck.NotAZip:
+        raise CourseZipError("not_zip") from None
+    if entries > limits.members or directory_bytes > MAX_DIRECTORY_BYTES:
+        raise CourseZipError("too_many", limit=limits.members)
+    stream.seek(0)
     try:
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError):

@@ -356,3 +356,38 @@ def test_a_quiz_downloads_as_gift_that_reads_back(app, client, auth, factories, 
     auth.logout()
     auth.login_as(factories.make_user())
     assert client.get("/authoring/demo/quizzes/check.en.gift").status_code == 404
+
+
+def test_a_new_course_published_twice_at_once_answers_a_conflict_not_a_500(app, client, auth, factories, folder,
+                                                                           tmp_path, monkeypatch):
+    """On PostgreSQL two first publishes of one new course both find no row to lock, and the
+    second insert of the slug fails (IntegrityError): the author is told, nothing is kept."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.authoring import services
+
+    auth.login_as(factories.make_admin(locale="ru"))
+
+    def rename(copy):
+        text = (copy / "course.yml").read_text()
+        (copy / "course.yml").write_text(text)
+        copy.rename(copy.with_name("fresh"))
+
+    import shutil
+
+    fresh = tmp_path / "fresh-src" / "fresh"
+    shutil.copytree(folder, fresh)
+    response = post_zip(client, pack_course_folder(fresh), slug=None, name="fresh.zip")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def lost_the_race(*args, **kwargs):
+        raise IntegrityError("INSERT INTO course", {}, Exception("duplicate key value violates unique constraint"))
+
+    monkeypatch.setattr(services.sync_module, "sync_courses", lost_the_race)
+    response = client.post(f"/authoring/fresh/uploads/{upload_id}/publish", follow_redirects=True)
+    assert response.status_code == 200
+    assert "Этот курс опубликовал кто-то другой в тот же момент" in response.get_data(as_text=True)
+    assert course_row(app, "fresh") is None
+    with app.app_context():
+        assert db.session.get(CourseUpload, upload_id).published_at is None

@@ -130,3 +130,33 @@ def test_packing_is_deterministic_and_reads_back(tmp_path):
     (tmp_path / "out").mkdir()
     again = extract_course_zip(first, tmp_path / "out", expected_slug="demo")
     assert pack_course_folder(again) == first
+
+
+def test_a_directory_larger_than_its_end_record_admits_is_refused_before_zipfile_reads_it(tmp_path):
+    """zipfile sizes its work by the central directory, not by the entry count the end record
+    gives: 25,000 entries behind an end record that says 1 are refused from the end record's
+    directory size, with little memory."""
+    import io
+    import struct
+    import tracemalloc
+    import zipfile
+
+    from app.content.course_zip import CourseZipError, extract_course_zip
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for n in range(25_000):
+            archive.writestr(f"demo/media/{n:08d}-a-rather-long-file-name.txt", b"")
+    data = bytearray(buffer.getvalue())
+    end = len(data) - 22
+    struct.pack_into("<HH", data, end + 8, 1, 1)  # entries on this disk, entries in all
+    tracemalloc.start()
+    try:
+        with pytest.raises(CourseZipError) as refused:
+            extract_course_zip(bytes(data), tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.code == "too_many"
+    assert peak < len(data) + 5 * 1024 * 1024  # the bytes themselves, not an object per entry
+    assert not any(tmp_path.iterdir())
