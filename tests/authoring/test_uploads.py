@@ -217,7 +217,7 @@ def test_refused_zip_gives_a_translated_reason(app, client, auth, factories, fol
 
 # Authorisation: each role against each authoring action, in the service layer via the routes.
 
-ROLES = ["admin", "author", "other_author", "trainer", "learner", "anonymous"]
+ROLES = ["admin", "author", "other_author", "trainer", "mentor", "learner", "anonymous"]
 
 
 def _who(role, app, factories, folder):
@@ -227,9 +227,7 @@ def _who(role, app, factories, folder):
         return make_author(app, factories)
     if role == "other_author":
         return make_author(app, factories, slug="other")
-    if role == "trainer":
-        from tests.cohorts.conftest import make_cohort_with  # noqa: F401  (not needed: trainers hold no course right)
-    if role in ("trainer", "learner"):
+    if role == "learner":
         return factories.make_user()
     return None
 
@@ -244,7 +242,7 @@ def two_courses(app, runner, tmp_path):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_authorisation_per_role(role, app, client, auth, factories, two_courses, tmp_path):
-    user = _who(role, app, factories, two_courses) if role != "trainer" else _trainer(app, factories)
+    user = _member(app, factories, role) if role in ("trainer", "mentor") else _who(role, app, factories, two_courses)
     if user is not None:
         auth.login_as(user)
     allowed = role in ("admin", "author")
@@ -277,7 +275,8 @@ def test_authorisation_per_role(role, app, client, auth, factories, two_courses,
         assert client.post("/authoring/demo/authors", data={"email": "x@example.org"}).status_code in (403, 404)
 
 
-def _trainer(app, factories):
+def _member(app, factories, role):
+    """A trainer or a mentor of a cohort: neither holds any right over a course's files."""
     from app.cohorts.models import Cohort, Membership
 
     trainer = factories.make_user()
@@ -288,7 +287,7 @@ def _trainer(app, factories):
                         ends_on=datetime.date(2026, 12, 31))
         db.session.add(cohort)
         db.session.flush()
-        db.session.add(Membership(cohort_id=cohort.id, user_id=trainer.id, role="trainer"))
+        db.session.add(Membership(cohort_id=cohort.id, user_id=trainer.id, role=role))
         db.session.commit()
     return trainer
 
