@@ -51,15 +51,16 @@ def home():
     """Each role's work first: reviews waiting for a mentor, cohorts for a trainer or an admin,
     then the courses the person learns in."""
     from app.assignments import queries as assignment_queries
-    from app.assignments.services import mentees_count
-    from app.cohorts.access import trains_any_cohort
+    from app.core.header import header_facts
 
     lang = current_lang()
     cards = queries.course_cards(current_user, enrolled_only=True)
-    is_mentor = bool(mentees_count(current_user))
+    # The header's facts (one statement per request, computed anyway) say which lists to load.
+    facts = header_facts(current_user)
+    is_mentor = bool(facts.get("is_mentor"))
     reviews = assignment_queries.review_queue(current_user, lang) if is_mentor else []
     cohorts = (queries.cohorts_led_by(current_user)
-               if current_user.is_admin or trains_any_cohort(current_user) else [])
+               if current_user.is_admin or facts.get("is_trainer") else [])
     return render_template("learning/home.html", cards=cards, lang=lang, is_mentor=is_mentor,
                            reviews=reviews, cohorts=cohorts)
 

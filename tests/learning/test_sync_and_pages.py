@@ -205,9 +205,9 @@ def test_query_counts_do_not_grow(runner, tmp_path, factories, auth, client, cou
         with count_queries() as queries:
             assert client.get(path).status_code == 200
         measured[name] = len(queries)
-    # issue 18: the header's three facts are one statement; the outline is one statement.
-    # home: +2 for "each role's work first" (the reviews and cohorts lists of mentors and trainers).
-    assert measured == {"home": 7, "catalogue": 5, "course": 8, "lesson": 6}, measured
+    # issue 18: the header's three facts are one statement; the outline is one statement. (A
+    # learner's home loads no reviews or cohorts: the header's facts say they have none.)
+    assert measured == {"home": 5, "catalogue": 5, "course": 8, "lesson": 6}, measured
 
 
 def test_repository_courses_check_cleanly(runner):
