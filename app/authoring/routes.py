@@ -17,6 +17,7 @@ from app.content.course_zip import CourseZipError
 from app.content.models import Course
 from app.core.authz import AccessDenied, require
 from app.extensions import db
+from app.learning import routes as learning_routes
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 
@@ -54,11 +55,7 @@ def is_course_author() -> bool:
 
 
 def load_course(slug: str) -> Course:
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
-        abort(404)
-    require(current_user, "course.author", course, hide=True)
-    return course
+    return learning_routes.load_course(slug, "course.author")
 
 
 def load_upload(course: Course, upload_id: int) -> CourseUpload:

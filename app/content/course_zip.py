@@ -161,8 +161,10 @@ def _copy_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path
                 out.write(chunk)
     except FileExistsError:
         raise CourseZipError("duplicate", member.filename) from None
-    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, RuntimeError, ValueError) as error:
-        # Corrupt data (zlib.error), a bad CRC (BadZipFile), an unknown compression method.
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
+        # A bad CRC or header (BadZipFile), corrupt deflate data (zlib.error), an unknown
+        # compression method (NotImplementedError), data cut short (EOFError). Encrypted members
+        # were refused before opening.
         raise CourseZipError("corrupt", member.filename) from error
     budget[0] -= written
 

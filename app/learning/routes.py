@@ -29,11 +29,12 @@ def current_lang() -> str:
     return str(get_locale() or "en")
 
 
-def load_course(slug: str) -> Course:
+def load_course(slug: str, action: str = "course.view") -> Course:
+    """The course with this slug, if the current user may do ``action`` on it; else 404."""
     course = db.session.scalar(select(Course).where(Course.slug == slug))
     if course is None:
         abort(404)
-    require(current_user, "course.view", course, hide=True)
+    require(current_user, action, course, hide=True)
     return course
 
 

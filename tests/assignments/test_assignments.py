@@ -29,15 +29,6 @@ def docx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def setup(factories):
-    course = factories.make_course(items=("lesson", "assignment"))
-    learner = factories.make_user(name="Learner")
-    mentor = factories.make_user(name="Mentor")
-    factories.link_mentor(mentor, learner)
-    return course, learner, mentor
-
-
 def work_url(course):
     return f"/courses/{course.slug}/item2"
 

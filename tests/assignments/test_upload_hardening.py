@@ -25,15 +25,6 @@ TOO_BIG = {"en": "big.pdf is larger than 0.1 MB.", "ka": "ფაილი big.pd
            "ru": "Файл big.pdf больше 0.1 МБ."}
 
 
-@pytest.fixture
-def setup(factories):
-    course = factories.make_course(items=("lesson", "assignment"))
-    learner = factories.make_user(name="Learner")
-    mentor = factories.make_user(name="Mentor")
-    factories.link_mentor(mentor, learner)
-    return course, learner, mentor
-
-
 def save(client, course, body="My answer", files=()):
     data = {"body": body, "action": "save"}
     if files:
