@@ -37,6 +37,8 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    if app.config.get("EXAMPLE_COURSES") is None:
+        app.config["EXAMPLE_COURSES"] = bool(app.config.get("DEBUG") or app.config.get("TESTING"))
     instance = Path(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'nergi.db'}"

@@ -119,6 +119,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Tbilisi"
 
     COURSES_DIR = str(PROJECT_ROOT / "courses")
+    # Example courses for authors (course.yml `example: true`): synced with the tree in
+    # development and tests; None means "on when DEBUG or TESTING" (create_app decides).
+    EXAMPLE_COURSES = None
 
 
 # Settings read from the environment, with the type to convert to.
@@ -139,6 +142,7 @@ _ENV_SETTINGS: dict[str, type] = {
     "DIGEST_HOUR": int,
     "REDIS_URL": str,
     "COURSES_DIR": str,
+    "EXAMPLE_COURSES": bool,
     "COURSE_UPLOADS_DIR": str,
     "UPLOAD_FOLDER": str,
     "CERTIFICATE_SIGNATORY_NAME": str,

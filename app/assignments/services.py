@@ -308,6 +308,17 @@ def _check_scores(options: AssignmentOptions, scores: dict[str, Any]) -> dict[st
     return checked
 
 
+def required_level_title(criterion: dict[str, Any]) -> str | None:
+    """The title of the level a gated criterion needs ("2 · Careful"), or None without a gate."""
+    required = criterion.get("required_level")
+    if required is None:
+        return None
+    for level in criterion["levels"]:
+        if float(level["points"]) == float(required):
+            return f"{format_decimal(float(level['points']))} · {level['title']}"
+    return format_decimal(float(required))
+
+
 def running_total(options: AssignmentOptions, scores: dict[str, Any]) -> float:
     """The points of the levels chosen so far (criteria not yet scored, or scored with a
     value that is not one of their levels, count nothing). Raises nothing."""
@@ -346,6 +357,13 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     if decision == APPROVE and options.pass_points is not None and total < float(options.pass_points):
         raise InvalidReview(str(_l("The score is below the %(n)s points needed to approve. Ask for changes instead.",
                                    n=format_decimal(float(options.pass_points)))))
+    if decision == APPROVE:
+        for criterion in options.rubric:
+            required = criterion.get("required_level")
+            if required is not None and checked[criterion["id"]] < float(required):
+                raise InvalidReview(str(_l(
+                    "“%(criterion)s” is below the level needed to approve (%(level)s). Ask for changes instead.",
+                    criterion=criterion["title"], level=required_level_title(criterion))))
     review = Review(revision_id=revision.id, mentor_id=mentor.id, scores=checked, total=total,
                     feedback=feedback or "", decision=decision)
     db.session.add(review)

@@ -1,6 +1,7 @@
 """Assignment options and rubrics from an item's front matter (docs/authoring.md, "Assignments")."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,11 +43,21 @@ class Criterion:
     title: str
     principle: str | None
     levels: tuple[Level, ...]
+    #: The points of the lowest level at which a submission may be approved (a gate): below it,
+    #: no total approves. None: any level may be approved if the total reaches pass_points.
+    required_level: float | None = None
 
     @property
     def max_points(self) -> float:
         """The points of the highest level."""
         return self.levels[-1].points
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "title": self.title, "principle": self.principle,
+                                "levels": [dataclasses.asdict(level) for level in self.levels]}
+        if self.required_level is not None:  # stored only when set: older rubrics keep their data
+            data["required_level"] = self.required_level
+        return data
 
 
 @dataclass(frozen=True)
@@ -60,10 +71,14 @@ class Rubric:
         """The total of every criterion's highest level."""
         return sum(criterion.max_points for criterion in self.criteria)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"criteria": [criterion.to_dict() for criterion in self.criteria]}
+
 
 def rubric_structure(rubric: Rubric) -> tuple[Any, ...]:
-    """What a translation must share with its base: criterion ids and their levels' points."""
-    return tuple((c.id, tuple(level.points for level in c.levels)) for c in rubric.criteria)
+    """What a translation must share with its base: criterion ids, their levels' points and the
+    level each requires."""
+    return tuple((c.id, tuple(level.points for level in c.levels), c.required_level) for c in rubric.criteria)
 
 
 def read_assignment(doc: YamlDoc, meta: dict[str, Any]) -> tuple[dict[str, Any], Rubric | None]:
@@ -146,7 +161,7 @@ def _criterion(doc: YamlDoc, entry: Any, index: int) -> Criterion | None:
     if not isinstance(entry, dict):
         doc.report("each rubric criterion must be a mapping with id, title and levels", *at)
         return None
-    checks.check_keys(doc, entry, at=at, allowed=("id", "title", "principle", "levels"),
+    checks.check_keys(doc, entry, at=at, allowed=("id", "title", "principle", "levels", "required_level"),
                       required=("id", "title", "levels"), what="key in rubric criterion")
     criterion_id = entry.get("id")
     if "id" in entry and (not isinstance(criterion_id, str) or not checks.SLUG_RE.match(criterion_id)):
@@ -156,7 +171,22 @@ def _criterion(doc: YamlDoc, entry: Any, index: int) -> Criterion | None:
     levels = _levels(doc, entry, at)
     if not isinstance(criterion_id, str) or title is None or levels is None:
         return None
-    return Criterion(criterion_id, title, principle, levels)
+    required = _required_level(doc, entry, at, levels)
+    return Criterion(criterion_id, title, principle, levels, required)
+
+
+def _required_level(doc: YamlDoc, entry: dict[str, Any], at: tuple[Any, ...],
+                    levels: tuple[Level, ...]) -> float | None:
+    """``required_level``: the points of one of the criterion's levels above the lowest."""
+    if "required_level" not in entry or entry["required_level"] is None:
+        return None
+    value = entry["required_level"]
+    allowed = [level.points for level in levels[1:]]
+    if not checks.is_number(value) or float(value) not in allowed:
+        doc.report(f"required_level must be the points of one of the criterion's levels above the lowest "
+                   f"({', '.join(f'{p:g}' for p in allowed)})", *at, "required_level")
+        return None
+    return float(value)
 
 
 def _principle(doc: YamlDoc, entry: dict[str, Any], at: tuple[Any, ...]) -> str | None:

@@ -42,8 +42,11 @@ def sync_command(path: str | None, force: bool) -> None:
     name: it is skipped, with a line saying so, unless --force."""
     root = _root(path)
     stored = sync_module.stored_hashes()
+    # An example course (course.yml `example: true`, the format tour) joins a whole-tree sync only
+    # where EXAMPLE_COURSES is on; naming its folder loads it anyway (the operator asked for it).
+    examples = bool(current_app.config.get("EXAMPLE_COURSES")) or (root / "course.yml").is_file()
     # Hash the files first: a course whose hash the database already has is not parsed.
-    result = load_courses(root, unchanged=lambda slug, digest: stored.get(slug) == digest)
+    result = load_courses(root, unchanged=lambda slug, digest: stored.get(slug) == digest, examples=examples)
     if result.problems:
         _code, lines = format_report(result)
         for line in lines:
@@ -58,6 +61,8 @@ def sync_command(path: str | None, force: bool) -> None:
         else:
             result.courses.remove(spec)
             click.echo(f"skipped {spec.slug}: it was published from an upload; use --force to replace it")
+    for slug in result.examples_skipped:
+        click.echo(f"left out {slug}: an example course for authors (EXAMPLE_COURSES is off)")
     retire = not (root / "course.yml").is_file()  # a single course leaves the others alone
     if sys.stdout.isatty():
         with click.progressbar(length=len(result.courses), label="syncing") as bar:

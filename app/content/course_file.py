@@ -8,7 +8,7 @@ from app.content import checks
 from app.content.problems import Problem
 from app.content.yamldoc import parse_yaml
 
-COURSE_KEYS = ("title", "summary", "audience", "estimated_hours", "open", "items", "completion")
+COURSE_KEYS = ("title", "summary", "audience", "estimated_hours", "open", "example", "items", "completion")
 REQUIRED_COURSE_KEYS = ("title", "summary", "estimated_hours", "items")
 
 #: The documented completion rule; each value is the only one the format defines so far.
@@ -30,6 +30,9 @@ class CourseFile:
     audience: dict[str, str] = field(default_factory=dict)
     estimated_hours: float = 0.0
     open: bool = True
+    #: A worked example for authors (format-tour): loaded by a whole-tree sync only where
+    #: EXAMPLE_COURSES is on (development and tests), never into a production catalogue.
+    example: bool = False
     items: list[tuple[str, int]] = field(default_factory=list)
     completion: dict[str, Any] = field(default_factory=lambda: dict(COMPLETION_DEFAULTS))
     problems: list[Problem] = field(default_factory=list)
@@ -63,6 +66,7 @@ def read_course_file(text: str, *, path: str) -> CourseFile:
         else:
             doc.report("estimated_hours must be a number greater than 0", "estimated_hours")
     course.open = checks.boolean(doc, data, "open", True)
+    course.example = checks.boolean(doc, data, "example", False)
     course.items = _items(doc, data)
     course.completion = _completion(doc, data)
     course.problems = doc.problems

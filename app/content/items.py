@@ -56,7 +56,7 @@ def read_item(item: ItemFile, resolver: CourseLinkResolver) -> ReadItem:
     meta = doc.value
     kind = _common(doc, meta, item)
     result.kind, result.required = kind, checks.boolean(doc, meta, "required", True)
-    renderer = _Renderer(resolver, path, split.body, split.body_line)
+    renderer = _Renderer(resolver, path, split.body, split.body_line, item.lang)
     renderer.check_body(split.body, split.body_line)
     quiz: Any = None
     rubric: Rubric | None = None
@@ -113,14 +113,17 @@ def _translation(item: ItemFile, doc: YamlDoc, meta: dict[str, Any], body: str, 
 class _Renderer:
     """Renders an item's Markdown with the course's link resolver and reports broken links."""
 
-    def __init__(self, resolver: CourseLinkResolver, path: str, source: str, first_line: int) -> None:
+    def __init__(self, resolver: CourseLinkResolver, path: str, source: str, first_line: int,
+                 lang: str | None = None) -> None:
+        self.lang = lang
         self.resolver = CourseLinkResolver(resolver.course_slug, resolver.item_files, resolver.media)
         self.path, self.source, self.first_line = path, source, first_line
         self.problems: list[Problem] = []
         self._seen: dict[str, int] = {}
 
     def __call__(self, source: str, inline: bool = False) -> Markup:
-        html = render_markdown(source, link_resolver=self.resolver, inline=inline, limits=AUTHOR_LIMITS)
+        html = render_markdown(source, link_resolver=self.resolver, inline=inline, limits=AUTHOR_LIMITS,
+                               lang=self.lang)
         for url, reason in self.resolver.broken:
             occurrence = self._seen.get(url, 0)
             self._seen[url] = occurrence + 1
@@ -176,7 +179,7 @@ def _read_gift(item: ItemFile, resolver: CourseLinkResolver) -> ReadItem:
     result = ReadItem(item, doc, warnings=list(warnings))
     result.kind = _common(doc, doc.value, item)
     result.required = checks.boolean(doc, doc.value, "required", True)
-    renderer = _Renderer(resolver, path, text, 1)
+    renderer = _Renderer(resolver, path, text, 1, item.lang)
     quiz = renderer.quiz(quiz)
     extra = {key: value for key, value in doc.value.items() if key not in COMMON_KEYS}
     result.problems = doc.problems + renderer.problems

@@ -36,9 +36,12 @@ class LoadResult:
     warnings: list[Problem] = field(default_factory=list)
     #: Slugs of courses skipped because ``unchanged(slug, source_hash)`` said so.
     unchanged: list[str] = field(default_factory=list)
+    #: Slugs of example courses left out because ``examples=False``.
+    examples_skipped: list[str] = field(default_factory=list)
 
 
-def load_courses(root: Path, *, unchanged: Callable[[str, str], bool] | None = None) -> LoadResult:
+def load_courses(root: Path, *, unchanged: Callable[[str, str], bool] | None = None,
+                 examples: bool = True) -> LoadResult:
     """Load every course under ``root``: a folder of course folders, or one course folder.
 
     With ``unchanged``, each course folder is first only read and hashed; when
@@ -46,6 +49,8 @@ def load_courses(root: Path, *, unchanged: Callable[[str, str], bool] | None = N
     neither parsed nor rendered (nor warned about) and its slug goes to ``result.unchanged``.
     Problem paths are posix and relative to the parent of the course folders
     (``rba/01-intro.en.md``). A course with any problem is left out of ``courses``.
+    With ``examples=False``, a course whose course.yml says ``example: true`` is left out (its
+    slug goes to ``result.examples_skipped``), as a sync does where EXAMPLE_COURSES is off.
     Raises FileNotFoundError when ``root`` is not a folder.
     """
     root = Path(root)
@@ -60,8 +65,12 @@ def load_courses(root: Path, *, unchanged: Callable[[str, str], bool] | None = N
         if directory.name.startswith("."):
             continue
         scanned = None
-        if unchanged is not None and not directory.is_symlink():
+        if (unchanged is not None or not examples) and not directory.is_symlink():
             scanned = scan_course(directory, directory.name)
+            if not examples and _is_example(scanned):
+                result.examples_skipped.append(scanned.slug)
+                continue
+        if unchanged is not None and scanned is not None:
             if (not scanned.problems and scanned.course_yml is not None
                     and unchanged(scanned.slug, course_source_hash(scanned))):
                 result.unchanged.append(scanned.slug)
@@ -73,6 +82,15 @@ def load_courses(root: Path, *, unchanged: Callable[[str, str], bool] | None = N
             result.warnings.extend(course.warnings)
     result.problems.sort(key=lambda problem: (problem.path, problem.line, problem.message))
     return result
+
+
+def _is_example(folder: CourseFolder) -> bool:
+    """Whether a scanned course folder's course.yml says ``example: true`` (a broken course.yml
+    is not an example: loading it reports its problems)."""
+    if folder.course_yml is None:
+        return False
+    course_file = read_course_file(folder.course_yml.text, path=folder.course_yml.path)
+    return not course_file.problems and course_file.example
 
 
 def load_course(directory: Path, *, scanned: CourseFolder | None = None) -> tuple[CourseSpec | None, list[Problem]]:
@@ -168,8 +186,8 @@ def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]
             index = next((i for i, (a, b) in enumerate(zip(base_rubric, rubric)) if a != b),
                          min(len(base_rubric), len(rubric)))
             problems.append(Problem(path, item.doc.line("rubric", index),
-                                    f"rubric criteria differ from {base_name}: the same criterion ids and level "
-                                    f"points are needed, in the same order"))
+                                    f"rubric criteria differ from {base_name}: the same criterion ids, level "
+                                    f"points and required levels are needed, in the same order"))
 
 
 def _render_summaries(course_file: CourseFile, resolver: CourseLinkResolver,

@@ -102,12 +102,49 @@ def fallback_html(text: str, *, inline: bool = False) -> str:
     return "\n".join(f"<p>{part}</p>" for part in paragraphs if part.strip())
 
 
+#: Words Python-Markdown writes in English whatever the text's language: the default titles of
+#: note/tip/warning boxes and the footnote back-link's tooltip. Course files are rendered once,
+#: at sync, in their own language, so these are fixed tables rather than gettext lookups.
+BOX_TITLES = {
+    "ka": {"note": "შენიშვნა", "tip": "რჩევა", "warning": "გაფრთხილება"},
+    "az": {"note": "Qeyd", "tip": "Məsləhət", "warning": "Diqqət"},
+    "hy": {"note": "Նշում", "tip": "Խորհուրդ", "warning": "Զգուշացում"},
+    "ru": {"note": "Примечание", "tip": "Совет", "warning": "Внимание"},
+}
+BACKLINK_TITLES = {
+    "ka": "დაბრუნება ტექსტში, სქოლიო {n}",
+    "az": "Mətndə {n} saylı qeydə qayıt",
+    "hy": "Վերադառնալ տեքստում {n}-րդ ծանոթագրությանը",
+    "ru": "Вернуться к сноске {n} в тексте",
+}
+_DEFAULT_BOX_TITLE = re.compile(r'(<div class="admonition (note|tip|warning)">\s*<p class="admonition-title">)'
+                                r'(Note|Tip|Warning)(</p>)')
+_BACKLINK_TITLE = re.compile(r'title="Jump back to footnote (\d+) in the text"')
+
+
+def _localise(html: str, lang: str | None) -> str:
+    """Put the language's words for what Python-Markdown wrote in English (an untitled box's
+    title, the footnote back-link's tooltip). An author's own box title is left as written."""
+    boxes, backlink = BOX_TITLES.get(lang or ""), BACKLINK_TITLES.get(lang or "")
+    if boxes is None or backlink is None:
+        return html
+
+    def box(match: re.Match[str]) -> str:
+        if match.group(3).lower() != match.group(2):
+            return match.group(0)
+        return f"{match.group(1)}{boxes[match.group(2)]}{match.group(4)}"
+
+    html = _DEFAULT_BOX_TITLE.sub(box, html)
+    return _BACKLINK_TITLE.sub(lambda m: 'title="' + backlink.format(n=m.group(1)) + '"', html)
+
+
 def render_markdown(
     text: str,
     *,
     link_resolver: Callable[[str], str | None] | None = None,
     inline: bool = False,
     limits: RenderLimits = DEFAULT_LIMITS,
+    lang: str | None = None,
 ) -> Markup:
     """Render Markdown ``text`` to sanitised HTML.
 
@@ -117,12 +154,14 @@ def render_markdown(
     broken, let the resolver record them. ``inline=True`` renders one paragraph without the
     ``<p>`` wrapper (block elements are reduced to their text). A text beyond ``limits`` (see
     :func:`app.content.render_guard.complexity_problem`) is shown escaped instead of rendered,
-    so that no input can make a render slow. Never raises for any string input.
+    so that no input can make a render slow. ``lang`` names the text's language, for the few
+    words the Markdown extensions write themselves (:func:`_localise`). Never raises for any
+    string input.
     """
     if complexity_problem(text, limits) is not None:
         return Markup(fallback_html(text, inline=inline))
     converter = _inline_converter() if inline else _block_converter()
-    html = converter.convert(text)
+    html = _localise(converter.convert(text), lang)
     cleaned = sanitize_html(html, inline=inline, link_resolver=link_resolver)
     return Markup(cleaned.strip() if inline else cleaned)
 

@@ -39,21 +39,28 @@ def quiz_structure(quiz: Quiz) -> tuple[Any, ...]:
     """What a translation must share with its base quiz, as a comparable tuple.
 
     One entry per question: ``(id, type, points, options)``, where each option is
-    ``(id, weight)`` for choice types; ``(id, weight, is_catch_all)`` for short answers
-    (the accepted words are language); ``(id, weight, is_catch_all, low, high)`` for
+    ``(id, weight)`` for choice types; for short answers only the distinct ``(weight,
+    is_catch_all)`` pairs (the accepted words, and how many, are language); ``(id, weight,
+    is_catch_all, low, high)`` for
     numerical; ``(id, is_prompt, id of the right choice)`` for matching.  Words are not
     part of the structure.
     """
     return tuple(
-        (question.id, question.type, question.points, tuple(_option_structure(question, o) for o in question.options))
+        (question.id, question.type, question.points, _options_structure(question))
         for question in quiz.questions
     )
 
 
+def _options_structure(question: Question) -> tuple[Any, ...]:
+    if question.type == "short":
+        # Each language accepts its own spellings and variants: a translation may list more (or
+        # fewer) accepted answers, as long as it gives the same credits (and the same catch-all).
+        return tuple(sorted({(round(option.weight, 6), option.is_catch_all) for option in question.options}))
+    return tuple(_option_structure(question, o) for o in question.options)
+
+
 def _option_structure(question: Question, option: Option) -> tuple[Any, ...]:
     weight = round(option.weight, 6)
-    if question.type == "short":
-        return (option.id, weight, option.is_catch_all)
     if question.type == "numerical":
         return (option.id, weight, option.is_catch_all, option.low, option.high)
     if question.type == "matching":

@@ -39,6 +39,21 @@ from app.quizzes.settings import validate_quiz_settings
 _FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.IGNORECASE)
 _WEIGHT = re.compile(r"^\s*%(-?\d+(?:\.\d+)?)%")
 _TRUE_FALSE = {"t": True, "true": True, "f": False, "false": False}
+#: The two options of a GIFT true/false question, in the file's language (``NN-item.<lang>.gift``):
+#: GIFT itself has no words for them. Georgian uses one pair everywhere (issue 13).
+TRUE_FALSE_WORDS = {
+    "en": ("True", "False"),
+    "ka": ("მართალია", "მცდარია"),
+    "az": ("Doğrudur", "Yanlışdır"),
+    "hy": ("Ճիշտ է", "Սխալ է"),
+    "ru": ("Верно", "Неверно"),
+}
+
+
+def _file_lang(path: str) -> str:
+    """The language part of ``01-item.ka.gift`` ("ka"), or "en"."""
+    parts = path.replace("\\", "/").rsplit("/", 1)[-1].split(".")
+    return parts[-2] if len(parts) >= 3 and parts[-2] in TRUE_FALSE_WORDS else "en"
 _NOT_ID = re.compile(r"[^\w-]+")
 _MARKDOWN_SPECIALS = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|=~:^&]")
 
@@ -106,6 +121,10 @@ def parse_gift_with_warnings(text: str, *, path: str) -> tuple[dict[Any, Any], Q
         except GiftError as error:
             found.append((error.line, error.message))
     warned.extend(_distinct_ids(questions))
+    true_word, false_word = TRUE_FALSE_WORDS[_file_lang(path)]
+    for question in questions:
+        if question.type == "true-false":
+            question.options[0].text_md, question.options[1].text_md = true_word, false_word
     quiz = Quiz(settings=settings, questions=questions)
     dropped = len(found) > (1 if header.problem else 0)
     found.extend(check_quiz(quiz, quiz_line=header.first_line if header.meta else 1, some_dropped=dropped))

@@ -182,6 +182,8 @@ def feedback_visible(settings: QuizSettings, passed: bool, attempts_used: int) -
         return True
     if settings.show_answers == "after_passing":
         return passed
+    if settings.show_answers == "after_passing_or_last_attempt":
+        return passed or (settings.attempts is not None and attempts_used >= settings.attempts)
     if settings.show_answers == "after_last_attempt":
         return settings.attempts is not None and attempts_used >= settings.attempts
     return False

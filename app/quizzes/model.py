@@ -21,7 +21,10 @@ SCHEMA_VERSION = 1
 BLANK_MD = r"\_\_\_\_\_"
 
 GRADING_METHODS = ("highest", "last", "first", "average")
-SHOW_ANSWERS = ("never", "after_passing", "after_last_attempt", "always")
+SHOW_ANSWERS = ("never", "after_passing_or_last_attempt", "after_passing", "after_last_attempt", "always")
+#: Until the learner passes or has used every attempt, a failed attempt shows which questions
+#: were not right but not the right options: a quiz cannot be passed by trying options in turn.
+DEFAULT_SHOW_ANSWERS = "after_passing_or_last_attempt"
 
 
 @dataclass
@@ -38,7 +41,7 @@ class QuizSettings:
     shuffle_questions: bool = False
     shuffle_options: bool = False
     time_limit: int | None = None
-    show_answers: str = "after_passing"
+    show_answers: str = DEFAULT_SHOW_ANSWERS
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-serialisable data."""
@@ -65,7 +68,7 @@ class QuizSettings:
             shuffle_questions=_get(data, "shuffle_questions", False, bool),
             shuffle_options=_get(data, "shuffle_options", False, bool),
             time_limit=_get(data, "time_limit", None, (int, type(None))),
-            show_answers=_get(data, "show_answers", "after_passing", str),
+            show_answers=_get(data, "show_answers", DEFAULT_SHOW_ANSWERS, str),
         )
         if settings.grading not in GRADING_METHODS:
             raise ValueError(f"unknown grading method {settings.grading!r}")

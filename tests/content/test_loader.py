@@ -241,8 +241,39 @@ def test_rubric_translation_must_keep_its_structure(tmp_path: Path) -> None:
     changed = ASSIGNMENT.replace("      - points: 2", "      - points: 3")
     make_course(tmp_path, {"course.yml": COURSE_YML + "  - task\n", "03-task.en.md": ASSIGNMENT, "03-task.ka.md": changed})
     assert problems(tmp_path) == [
-        "demo/03-task.ka.md:6: rubric criteria differ from 03-task.en.md: the same criterion ids and level points "
-        "are needed, in the same order"
+        "demo/03-task.ka.md:6: rubric criteria differ from 03-task.en.md: the same criterion ids, level points "
+        "and required levels are needed, in the same order"
+    ]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2", None),
+    ("1", "demo/03-task.en.md:8: required_level must be the points of one of the criterion's levels above the lowest (2)"),
+    ("0", "demo/03-task.en.md:8: required_level must be the points of one of the criterion's levels above the lowest (2)"),
+    ("strong", "demo/03-task.en.md:8: required_level must be the points of one of the criterion's levels above the lowest (2)"),
+])
+def test_required_level_names_a_level_above_the_lowest(tmp_path: Path, value: str, expected: str | None) -> None:
+    gated = ASSIGNMENT.replace("    title: Depth\n", f"    title: Depth\n    required_level: {value}\n")
+    make_course(tmp_path, {"course.yml": COURSE_YML + "  - task\n", "03-task.en.md": gated})
+    assert problems(tmp_path) == ([expected] if expected else [])
+    if expected is None:
+        rubric = load_courses(tmp_path).courses[0].items[-1].translations["en"].rubric
+        assert rubric.criteria[0].required_level == 2.0
+        assert rubric.to_dict()["criteria"][0]["required_level"] == 2.0
+
+
+def test_a_rubric_without_gates_is_stored_as_before(tmp_path: Path) -> None:
+    make_course(tmp_path, {"course.yml": COURSE_YML + "  - task\n", "03-task.en.md": ASSIGNMENT})
+    rubric = load_courses(tmp_path).courses[0].items[-1].translations["en"].rubric
+    assert "required_level" not in rubric.to_dict()["criteria"][0]
+
+
+def test_a_translation_keeps_the_gates_of_its_base(tmp_path: Path) -> None:
+    gated = ASSIGNMENT.replace("    title: Depth\n", "    title: Depth\n    required_level: 2\n")
+    make_course(tmp_path, {"course.yml": COURSE_YML + "  - task\n", "03-task.en.md": gated, "03-task.ka.md": ASSIGNMENT})
+    assert problems(tmp_path) == [
+        "demo/03-task.ka.md:6: rubric criteria differ from 03-task.en.md: the same criterion ids, level points "
+        "and required levels are needed, in the same order"
     ]
 
 

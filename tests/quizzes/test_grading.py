@@ -181,11 +181,21 @@ def test_parse_answers_from_a_form(quiz):
         ("after_last_attempt", 3, False, 3, True),
         ("after_last_attempt", 3, True, 1, False),
         ("after_last_attempt", None, True, 50, False),  # unlimited: there is no last attempt
+        # The default (issue 13): hidden after a failed attempt until passed or out of attempts.
+        ("after_passing_or_last_attempt", None, False, 40, False),
+        ("after_passing_or_last_attempt", 3, False, 2, False),
+        ("after_passing_or_last_attempt", 3, False, 3, True),
+        ("after_passing_or_last_attempt", None, True, 4, True),
     ],
 )
 def test_feedback_visible(show, attempts, passed, used, visible):
     settings = QuizSettings(show_answers=show, attempts=attempts)
     assert feedback_visible(settings, passed, used) is visible
+
+
+def test_the_default_hides_answers_until_passed_or_out_of_attempts():
+    assert QuizSettings().show_answers == "after_passing_or_last_attempt"
+    assert QuizSettings.from_dict({}).show_answers == "after_passing_or_last_attempt"
 
 
 def test_may_start_attempt():
