@@ -17,7 +17,14 @@ from app.extensions import db
 from tests.support.factories import Factories
 from tests.support.smtp import SMTPServer
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+#: Under pytest-xdist (`make test` runs the suite on every core), each worker process has a
+#: database of its own: on SQLite a file in its own temporary folder, on PostgreSQL the
+#: TEST_DATABASE_URL database's name with the worker's id appended (test_gw0, test_gw1, …),
+#: created on first use. Tests that make further databases derive their names from this one.
+_BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+TEST_DATABASE_URL = (f"{_BASE_DATABASE_URL}_{_WORKER}" if _BASE_DATABASE_URL and _WORKER
+                     else _BASE_DATABASE_URL)
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -33,6 +40,13 @@ TEST_CONFIG = {
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
 
+    if _BASE_DATABASE_URL and url != normalise_database_url(_BASE_DATABASE_URL):
+        server, name = url.rsplit("/", 1)
+        admin = create_engine(normalise_database_url(_BASE_DATABASE_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -42,7 +56,7 @@ def _reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    """A database migrated to head once per test session."""
+    """A database migrated to head once per test session (per worker)."""
     if TEST_DATABASE_URL:
         url = normalise_database_url(TEST_DATABASE_URL)
         _reset_postgres(url)
@@ -86,36 +100,82 @@ def smtp_server():
     server.stop()
 
 
+def _test_config(database_url: str, smtp_server, tmp_path) -> dict:
+    return {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+            "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "SIGNING_KEY_PATH": str(tmp_path / "signing-key.pem"),
+            "CERTIFICATE_CACHE": str(tmp_path / "certificates")}
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url, smtp_server, tmp_path_factory):
+    """The app most tests use, built once per session (per worker): building one registers
+    every blueprint and costs more than most tests. Each test gets it with the configuration
+    it had when built, its own folders, and empty tables (see ``app``)."""
+    from app.extensions import limiter
+
+    built = create_app(_test_config(database_url, smtp_server, tmp_path_factory.mktemp("shared")))
+    # Flask-Limiter keeps its storage on the one extension object, and every create_app (a test's
+    # own app) replaces it: remember the shared app's, to put it back for each test.
+    built.extensions["test-limiter-state"] = dict(limiter.__dict__)
+    return built
+
+
+def _empty_tables() -> None:
+    """Delete the rows of every table that has any: one query finds them, so a test that
+    wrote to three tables costs three deletes, not one per table. Rows written by another
+    process (the kill -9 tests' server) are found the same way."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    probe = " UNION ALL ".join(
+        f"SELECT {index} FROM (SELECT 1 FROM {db.engine.dialect.identifier_preparer.format_table(table)} LIMIT 1) AS t{index}"
+        for index, table in enumerate(tables))
+    db.session.remove()
+    filled = {row[0] for row in db.session.execute(text(probe))}
+    for index, table in enumerate(tables):
+        if index in filled:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
 @pytest.fixture
-def make_app(database_url, smtp_server, tmp_path):
-    """Build an app on the test database; the tables are emptied after the test."""
+def make_app(database_url, smtp_server, tmp_path, shared_app):
+    """Build an app on the test database with settings of the test's own (a new app each
+    call); the tables are emptied after the test."""
     apps = []
 
     def build(**overrides):
-        config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                  "MAIL_SERVER": smtp_server.host, "MAIL_PORT": smtp_server.port,
-                  "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                  "SIGNING_KEY_PATH": str(tmp_path / "signing-key.pem"), **overrides}
-        built = create_app(config)
+        built = create_app({**_test_config(database_url, smtp_server, tmp_path), **overrides})
         apps.append(built)
         return built
 
     yield build
     smtp_server.messages.clear()
-    if apps:
-        with apps[0].app_context():
-            db.session.remove()
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
-        for built in apps:
-            with built.app_context():
-                db.engine.dispose()
+    with shared_app.app_context():
+        _empty_tables()
+    for built in apps:
+        with built.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app()
+def app(make_app, shared_app, database_url, smtp_server, tmp_path):
+    """The shared app, for one test: its configuration is restored afterwards (a test may
+    change settings), uploads and keys go to the test's folder, and rate-limit counters start
+    at zero."""
+    from app.extensions import limiter
+
+    saved = dict(shared_app.config)
+    shared_app.config.update(_test_config(database_url, smtp_server, tmp_path))
+    limiter.__dict__.clear()
+    limiter.__dict__.update(shared_app.extensions["test-limiter-state"])
+    with shared_app.app_context():
+        limiter.reset()
+    yield shared_app
+    shared_app.config.clear()
+    shared_app.config.update(saved)
+    with shared_app.app_context():
+        db.session.remove()
 
 
 @pytest.fixture
