@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import flask_migrate
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from app import create_app
 from app.config import normalise_database_url
@@ -35,6 +36,21 @@ TEST_CONFIG = {
     "BASE_URL": "http://nergi.test",
     "SERVER_NAME": None,
 }
+
+
+#: The app asks SQLite to sync every commit to disk (synchronous=FULL, app/database.py). Tests
+#: do not outlive a power cut: after the app's own settings, each SQLite connection opened by
+#: the tests syncs less (OFF). A killed process still keeps what it committed (the kill -9 tests
+#: check that). tests/core/test_database.py turns this off to see the app's own setting.
+FAST_SQLITE = {"on": True}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record):  # noqa: ARG001
+    import sqlite3
+
+    if FAST_SQLITE["on"] and isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def _reset_postgres(url: str) -> None:
