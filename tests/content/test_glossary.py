@@ -275,7 +275,6 @@ def test_translations_use_the_glossary_terms(slug, lang):
     assert not failures, f"{len(failures)} glossary terms missing:\n" + "\n".join(failures)
 
 
-@pytest.mark.xfail(strict=False, reason="ypp translations in progress")
 def test_every_item_of_every_real_course_exists_in_all_five_languages():
     missing = []
     for slug in REAL_COURSES:
