@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.certificates.keys import load_or_create_signing_key
+from app.content.course_file import read_course_file
 from app.content.loader import load_courses
 from app.content.models import Course
 from app.extensions import db
@@ -28,11 +29,19 @@ def live(app) -> list[str]:
         return sorted(db.session.scalars(select(Course.slug).where(Course.retired_at.is_(None))))
 
 
-def test_the_shipped_format_tour_is_an_example():
-    result = load_courses(REPO / "courses", examples=False)
-    assert result.examples_skipped == ["format-tour"]
-    assert "format-tour" not in [course.slug for course in result.courses]
-    assert "format-tour" in [course.slug for course in load_courses(REPO / "courses").courses]
+def test_the_shipped_format_tour_is_the_only_example():
+    examples = [folder.name for folder in sorted((REPO / "courses").iterdir())
+                if (folder / "course.yml").is_file()
+                and read_course_file((folder / "course.yml").read_text(encoding="utf-8"), path="course.yml").example]
+    assert examples == ["format-tour"]
+
+
+def test_a_tree_without_examples_leaves_them_out(tmp_path):
+    write_course(tmp_path, "real")
+    make_example(tmp_path)
+    result = load_courses(tmp_path, examples=False)
+    assert result.examples_skipped == ["tour"] and [course.slug for course in result.courses] == ["real"]
+    assert [course.slug for course in load_courses(tmp_path).courses] == ["real", "tour"]
 
 
 def test_development_and_tests_sync_examples(app, runner, tmp_path):

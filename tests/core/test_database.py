@@ -9,14 +9,16 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
+from tests.conftest import FAST_SQLITE, TEST_CONFIG, TEST_DATABASE_URL
 
 sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="SQLite settings")
 
 
 @sqlite_only
-def test_sqlite_connection_settings(app):
+def test_sqlite_connection_settings(app, monkeypatch):
+    monkeypatch.setitem(FAST_SQLITE, "on", False)  # the app's own settings, not the suite's
     with app.app_context():
+        db.engine.dispose()
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL

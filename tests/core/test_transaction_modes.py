@@ -16,6 +16,7 @@ from app.auth import services as auth_services
 from app.core.models import AuditEvent
 from app.extensions import db
 from tests.conftest import TEST_DATABASE_URL
+from tests.support.factories import Factories
 from tests.support.concurrency import race
 from tests.support.factories import PASSWORD
 
@@ -183,8 +184,9 @@ def test_an_account_deactivated_during_the_password_check_is_not_signed_in(app, 
 
 
 @sqlite_only
-def test_a_get_view_that_writes_after_reading_is_caught_unless_marked(app, factories):
-    user = factories.make_user()
+def test_a_get_view_that_writes_after_reading_is_caught_unless_marked(make_app):
+    app = make_app()  # an app of its own: the test adds routes
+    user = Factories(app).make_user()
 
     def unmarked():
         db.session.execute(text('SELECT name FROM "user"')).all()
