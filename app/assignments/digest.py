@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from app.assignments.models import MentorPreference, Notice
+from app.assignments.models import MentorPreference
+from app.notify.models import Notice
 from app.auth.models import User
 from app.extensions import db
 from app.notify.services import queue_email

@@ -188,20 +188,6 @@ class CommentBankEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Notice(db.Model):
-    """An in-app notification; the header shows the unread count."""
-
-    __tablename__ = "notice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    link: Mapped[str] = mapped_column(String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
 class MentorPreference(db.Model):
     """How a mentor wants to hear about new submissions: each one, or a daily digest."""
 

@@ -15,14 +15,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.assignments import files as file_store
 from app.assignments import queries, services
 from app.assignments.forms import CommentForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
-from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransition,
-                                    MentorPreference, Notice, Submission)
+from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransition, MentorPreference, Submission)
+from app.notify import services as notice_services
+from app.notify.models import Notice
 from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.header import header_facts, register_header_fact
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
+from app.core.i18n import current_lang
+from app.learning.lookup import load_course, load_item
 
 bp = Blueprint("assignments", __name__)
 UPLOAD_SLACK = 2 * 1024 * 1024
@@ -64,7 +66,6 @@ def assignment_view(*, course, item, translation, outline, lang):
     return _work_page(course, item, translation, outline, lang, submission=submission, form=form)
 
 
-ITEM_VIEWS["assignment"] = assignment_view
 
 
 @bp.app_context_processor
@@ -76,8 +77,10 @@ def navigation():
     return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
 
 
-register_header_fact("unread_notices", services.unread_count_expression)
-register_header_fact("is_mentor", services.is_mentor_expression)
+def register() -> None:
+    """Called by create_app: the header's unread-notices and "mentors someone" facts."""
+    register_header_fact("unread_notices", notice_services.unread_count_expression)
+    register_header_fact("is_mentor", services.is_mentor_expression)
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")
@@ -313,6 +316,6 @@ def notices():
 @bp.post("/notices/read")
 @login_required
 def read_notices():
-    services.mark_notices_read(current_user)
+    notice_services.mark_notices_read(current_user)
     db.session.commit()
     return redirect(url_for("assignments.notices"))

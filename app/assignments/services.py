@@ -16,9 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.assignments import file_cleanup
 from app.assignments import files as file_store
-from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment,
-                                    CommentBankEntry, MentorLink, MentorPreference, Notice,
-                                    Review, Revision, Submission)
+from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment, CommentBankEntry,
+                                    MentorLink, MentorPreference, Review, Revision, Submission)
 from app.auth.models import User
 from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
@@ -27,11 +26,15 @@ from app.core.authz import AccessDenied, has_role, policy, require
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
-from app.notify.services import queue_email, register_template
+from app.notify.services import notify, queue_email, register_template
 
-register_template("submission_received", _l("New submission to review"))
-register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
-register_template("mentor_digest", _l("Submissions waiting for your review"))
+
+
+def register() -> None:
+    """Called by create_app: the e-mails this package sends."""
+    register_template("submission_received", _l("New submission to review"))
+    register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
+    register_template("mentor_digest", _l("Submissions waiting for your review"))
 
 
 class ReviewConflict(Exception):
@@ -420,25 +423,3 @@ def end_mentor_link(actor, link: MentorLink) -> None:
         audit.record("mentor_unlink", actor=actor, target=f"User:{link.learner_id}", mentor=link.mentor_id)
 
 
-# -- notices -------------------------------------------------------------------------------
-
-def notify(user, kind: str, link: str, **payload: Any) -> Notice:
-    notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
-    db.session.add(notice)
-    return notice
-
-
-def unread_count_expression(user_id: int):
-    """SQL: the number of the user's unread notices (for the site header)."""
-    return (select(func.count(Notice.id)).where(Notice.user_id == user_id, Notice.read_at.is_(None))
-            .scalar_subquery())
-
-
-def unread_count(user) -> int:
-    return db.session.scalar(select(func.count(Notice.id)).where(
-        Notice.user_id == user.id, Notice.read_at.is_(None))) or 0
-
-
-def mark_notices_read(user) -> None:
-    for notice in db.session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))):
-        notice.read_at = utcnow()

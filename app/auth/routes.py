@@ -6,7 +6,6 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from app.auth import queries, services

@@ -20,7 +20,7 @@ from app.cohorts.routes import load_cohort, mentor_choices
 from app.content.models import Course
 from app.core.authz import can, require
 from app.extensions import db
-from app.learning.routes import current_lang
+from app.core.i18n import current_lang
 
 bp = Blueprint("cohort_admin", __name__)
 PREVIEW_ROWS = 200
