@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import files as file_store
-from app.assignments import queries, services
-from app.assignments.forms import CommentForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
-from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransition,
-                                    MentorPreference, Notice, Submission)
+from app.assignments import comments, queries, services
+from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
+from app.assignments.models import Attachment, IllegalTransition, MentorPreference, Notice, Submission
 from app.content.render import render_markdown
+from app.core.converters import MAX_ID
 from app.core.authz import can, require
 from app.core.header import header_facts, register_header_fact
 from app.extensions import db
@@ -212,13 +212,14 @@ def preferences():
     return redirect(url_for("assignments.queue"))
 
 
-def _review_page(submission, form, *, errors=(), status=200, scores=None):
+def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None):
     translation = learning_queries.translation_for(submission.item, current_lang())
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
              for i, rev in enumerate(history) if i > 0}
-    comments = db.session.scalars(select(CommentBankEntry).where(
-        CommentBankEntry.item_id == submission.item_id).order_by(CommentBankEntry.id)).all()
+    bank = {"open": None, "new_text": None, "texts": {}, "shared": None, **(bank or {})}
+    may_review = can(current_user, "submission.review", submission)
+    bank_entries = comments.comment_bank_for(current_user, submission) if may_review else []
     options = services.options_for(translation)
     # A new version starts from the scores the last version got, marked as such (never on a
     # form sent back with the mentor's own choices).
@@ -228,12 +229,11 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None):
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
     return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission, translation=translation,
                            options=options, history=history, diffs=diffs,
-                           form=form, errors=errors, scores=scores or {}, comments=comments,
+                           form=form, errors=errors, scores=scores or {}, comments=bank_entries, bank=bank,
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])
                                           for c in options.rubric),
-                           comment_form=CommentForm(), render=render_markdown,
-                           may_review=can(current_user, "submission.review", submission)), status
+                           render=render_markdown, may_review=may_review), status
 
 
 @bp.get("/review/<int:submission_id>")
@@ -292,14 +292,60 @@ def claim(submission_id: int):
 
 @bp.post("/review/<int:submission_id>/comments")
 @login_required
-def add_comment(submission_id: int):
+def comment_bank(submission_id: int):
+    """Every comment-bank button posts the review form here (the buttons name it with `form=`),
+    so the page comes back with the mentor's feedback and chosen levels as they were.
+    `comment_action` is "add", "insert:<id>", "save:<id>" or "delete:<id>"."""
     submission = _load_submission(submission_id)
+    if not CommentActionForm().validate_on_submit():
+        abort(400)
     require(current_user, "submission.review", submission)
-    form = CommentForm()
-    if form.validate_on_submit():
-        services.add_comment(current_user, submission.item, form.text.data)
+    form = ReviewForm()
+    verb, _sep, raw_id = request.form.get("comment_action", "").partition(":")
+    comment_id = int(raw_id) if raw_id.isdigit() and int(raw_id) <= MAX_ID else 0
+    # What the mentor typed into the bank's boxes comes back with the page unless it was saved.
+    bank = {"open": comment_id if verb == "save" else None, "new_text": request.form.get("text"),
+            "shared": request.form.get("shared"),
+            "texts": {key[5:]: value for key, value in request.form.items() if key.startswith("text-")}}
+    try:
+        if verb == "add":
+            comments.add_comment(current_user, submission, request.form.get("text"),
+                                 shared=bool(request.form.get("shared")))
+            flash_text, bank = _("The comment is saved."), {}
+        elif verb == "insert":
+            entry = comments.comment_for_insert(current_user, submission, comment_id)
+            form.feedback.data = comments.with_comment(form.feedback.data, entry.text)
+            flash_text = _("The comment is added at the end of your feedback.")
+        elif verb == "save":
+            comments.edit_comment(current_user, comment_id, request.form.get(f"text-{comment_id}"),
+                                  shared=bool(request.form.get(f"shared-{comment_id}")))
+            flash_text, bank = _("The comment is saved."), {}
+        elif verb == "delete":
+            comments.delete_comment(current_user, comment_id)
+            flash_text, bank = _("The comment is deleted."), {}
+        else:
+            abort(400)
         db.session.commit()
-    return redirect(url_for("assignments.review", submission_id=submission_id) + "#comment-bank")
+    except comments.InvalidComment as error:
+        db.session.rollback()
+        return _review_page(submission, form, errors=[str(error)], status=400, scores=_posted_scores(submission),
+                            bank=bank)
+    except comments.CommentGone:
+        db.session.rollback()
+        # The text being edited is kept in the new-comment box, to be saved again if wanted.
+        if verb == "save":
+            bank["new_text"] = request.form.get(f"text-{comment_id}")
+        message = _("That comment was deleted, by its author or an administrator, so it could not be used or "
+                    "changed. Your feedback is kept below.")
+        return _review_page(submission, form, errors=[message], status=409, scores=_posted_scores(submission),
+                            bank=bank)
+    flash(flash_text, "success")
+    return _review_page(submission, form, scores=_posted_scores(submission), bank=bank)
+
+
+def _posted_scores(submission) -> dict:
+    options = services.options_for(learning_queries.translation_for(submission.item, current_lang()))
+    return {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
 
 
 @bp.get("/notices")
