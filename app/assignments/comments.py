@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from app.assignments.models import CommentBankEntry, Submission
 from app.core import audit
-from app.core.authz import AccessDenied, policy, require
+from app.core.authz import policy, require
 from app.database import utcnow
 from app.extensions import db
 

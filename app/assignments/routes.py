@@ -290,6 +290,26 @@ def claim(submission_id: int):
     return redirect(url_for("assignments.review", submission_id=submission_id))
 
 
+def _comment_action(verb: str, comment_id: int, submission, form) -> tuple[str, bool]:
+    """Do one comment-bank action; (the message to show, whether the bank's boxes keep their text)."""
+    if verb == "add":
+        comments.add_comment(current_user, submission, request.form.get("text"),
+                             shared=bool(request.form.get("shared")))
+        return _("The comment is saved."), False
+    if verb == "insert":
+        entry = comments.comment_for_insert(current_user, submission, comment_id)
+        form.feedback.data = comments.with_comment(form.feedback.data, entry.text)
+        return _("The comment is added at the end of your feedback."), True
+    if verb == "save":
+        comments.edit_comment(current_user, comment_id, request.form.get(f"text-{comment_id}"),
+                              shared=bool(request.form.get(f"shared-{comment_id}")))
+        return _("The comment is saved."), False
+    if verb == "delete":
+        comments.delete_comment(current_user, comment_id)
+        return _("The comment is deleted."), False
+    abort(400)
+
+
 @bp.post("/review/<int:submission_id>/comments")
 @login_required
 def comment_bank(submission_id: int):
@@ -308,39 +328,22 @@ def comment_bank(submission_id: int):
             "shared": request.form.get("shared"),
             "texts": {key[5:]: value for key, value in request.form.items() if key.startswith("text-")}}
     try:
-        if verb == "add":
-            comments.add_comment(current_user, submission, request.form.get("text"),
-                                 shared=bool(request.form.get("shared")))
-            flash_text, bank = _("The comment is saved."), {}
-        elif verb == "insert":
-            entry = comments.comment_for_insert(current_user, submission, comment_id)
-            form.feedback.data = comments.with_comment(form.feedback.data, entry.text)
-            flash_text = _("The comment is added at the end of your feedback.")
-        elif verb == "save":
-            comments.edit_comment(current_user, comment_id, request.form.get(f"text-{comment_id}"),
-                                  shared=bool(request.form.get(f"shared-{comment_id}")))
-            flash_text, bank = _("The comment is saved."), {}
-        elif verb == "delete":
-            comments.delete_comment(current_user, comment_id)
-            flash_text, bank = _("The comment is deleted."), {}
-        else:
-            abort(400)
+        message, keep = _comment_action(verb, comment_id, submission, form)
         db.session.commit()
     except comments.InvalidComment as error:
         db.session.rollback()
-        return _review_page(submission, form, errors=[str(error)], status=400, scores=_posted_scores(submission),
-                            bank=bank)
+        return _review_page(submission, form, errors=[str(error)], status=400,
+                            scores=_posted_scores(submission), bank=bank)
     except comments.CommentGone:
         db.session.rollback()
-        # The text being edited is kept in the new-comment box, to be saved again if wanted.
-        if verb == "save":
+        if verb == "save":  # the text being edited goes to the new-comment box, to be saved again
             bank["new_text"] = request.form.get(f"text-{comment_id}")
         message = _("That comment was deleted, by its author or an administrator, so it could not be used or "
                     "changed. Your feedback is kept below.")
-        return _review_page(submission, form, errors=[message], status=409, scores=_posted_scores(submission),
-                            bank=bank)
-    flash(flash_text, "success")
-    return _review_page(submission, form, scores=_posted_scores(submission), bank=bank)
+        return _review_page(submission, form, errors=[message], status=409,
+                            scores=_posted_scores(submission), bank=bank)
+    flash(message, "success")
+    return _review_page(submission, form, scores=_posted_scores(submission), bank=bank if keep else {})
 
 
 def _posted_scores(submission) -> dict:

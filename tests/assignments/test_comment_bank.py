@@ -76,7 +76,7 @@ def test_own_comments_always_shared_ones_only_in_their_cohort(client, app, auth,
     auth.login_as(people["m3"])  # a mentor of another cohort, same assignment
     other = page(client, work["l3"])
     assert "Name the duty-bearers." not in other and "Private note" not in other
-    assert bank_post(client, work["l3"], "insert:%d" % entry_id(app, "Name the duty-bearers."),
+    assert bank_post(client, work["l3"], f"insert:{entry_id(app, 'Name the duty-bearers.')}",
                      feedback="x").status_code == 409
     auth.logout()
 
