@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import files as file_store
 from app.assignments import comments, queries, services
+from app.assignments import queue as review_queue
 from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
 from app.assignments.models import Attachment, IllegalTransition, MentorPreference, Notice, Submission
 from app.content.render import render_markdown
@@ -192,9 +193,9 @@ def download(attachment_id: int):
 @bp.get("/review")
 @login_required
 def queue():
-    rows = queries.review_queue(current_user, current_lang())
+    result = review_queue.queue_page(current_user, current_lang(), review_queue.parse_filters(request.args))
     preference = db.session.get(MentorPreference, current_user.id)
-    return render_template("assignments/queue.html", rows=rows,
+    return render_template("assignments/queue.html", result=result, filters=result.filters,
                            preference_form=PreferenceForm(daily_digest=bool(preference and preference.daily_digest)))
 
 
