@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, has_request_context, redirect,
+from flask import (Blueprint, Response, abort, current_app, flash, has_request_context, redirect,
                    render_template, request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import files as file_store
-from app.assignments import comments, queries, services
+from app.assignments import archive, comments, queries, services
 from app.assignments import queue as review_queue
 from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
 from app.assignments.models import Attachment, IllegalTransition, MentorPreference, Notice, Submission
@@ -75,6 +75,12 @@ def navigation():
         return {"nav": {}}
     facts = header_facts(current_user)
     return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
+
+
+@bp.app_template_global("viewable")
+def viewable(attachment) -> str | None:
+    """How a page may show the attachment: "image", "pdf", or None (download only)."""
+    return archive.viewable_kind(attachment)
 
 
 register_header_fact("unread_notices", services.unread_count_expression)
@@ -184,10 +190,53 @@ def download(attachment_id: int):
     path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
+    return _file_headers(response)
+
+
+def _file_headers(response):
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+@bp.get("/files/<int:attachment_id>/view")
+@login_required
+def view_file(attachment_id: int):
+    """A PDF or a picture shown in the page (same rights as downloading it). Chrome shows no PDF
+    under a sandbox (CSP or iframe attribute), so a PDF gets a CSP without scripts that only
+    this site may frame; its bytes passed the %PDF check and nosniff keeps it a PDF."""
+    attachment = services.attachment_to_download(current_user, attachment_id)
+    kind = archive.viewable_kind(attachment)
+    if kind is None:
+        abort(404)
+    path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=False,
+                         download_name=attachment.original_name, max_age=0)
+    if kind == "pdf":
+        # (Chrome's viewer page needs inline styles: crbug.com/343754409.)
+        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                       "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'self'"
+    return _file_headers(response)
+
+
+@bp.get("/assignments/<int:submission_id>/files.zip")
+@login_required
+def download_all(submission_id: int):
+    """Every submitted file of the work as one zip, written while it is sent."""
+    submission = _load_submission(submission_id)
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    entries = [(name, file_store.stored_path(folder, attachment.stored_name), attachment.size, attachment.created_at)
+               for name, attachment in archive.files_to_zip(current_user, submission)]
+    # No request context in the generator: the database session ends before the first byte goes.
+    response = Response(archive.stream_zip(entries), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="work-{submission.id}.zip"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return _file_headers(response)
 
 
 @bp.get("/review")
