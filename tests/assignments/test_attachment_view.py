@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -128,7 +128,7 @@ def test_the_zip_is_streamed_in_small_pieces(tmp_path):
     big.write_bytes(os.urandom(3 * 1024 * 1024))
     small = tmp_path / "small"
     small.write_bytes(b"hello")
-    at = datetime(2026, 12, 6, tzinfo=timezone.utc)
+    at = datetime(2026, 12, 6, tzinfo=UTC)
     pieces = list(archive.stream_zip([("v1/big.bin", big, big.stat().st_size, at),
                                       ("v1/small.txt", small, 5, at)]))
     assert len(pieces) > 20 and max(len(piece) for piece in pieces) < 512 * 1024
