@@ -134,8 +134,11 @@ def queue_page(mentor, lang: str, filters: QueueFilters) -> QueuePage:
         groups[(course, cohort, item, bucket)] += n
     # A filter naming nothing in reach is dropped.
     known = {name: {group[index] for group in groups} for index, name in enumerate(("course", "cohort", "item"))}
-    filters = replace(filters, **{name: None for name in known if getattr(filters, name) not in known[name]})
-    facet = {name: Counter() for name in ("course", "cohort", "item", "state")}
+    filters = replace(filters,
+                      course=filters.course if filters.course in known["course"] else None,
+                      cohort=filters.cohort if filters.cohort in known["cohort"] else None,
+                      item=filters.item if filters.item in known["item"] else None)
+    facet: dict[str, Counter] = {name: Counter() for name in ("course", "cohort", "item", "state")}
     for group, n in groups.items():
         for index, name in enumerate(("course", "cohort", "item")):
             if _matches(group, filters, skip=name):

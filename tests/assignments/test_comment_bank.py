@@ -183,3 +183,19 @@ def test_services_check_the_author(app, bank):
         with pytest.raises(comments.CommentGone):
             comments.delete_comment(m1, entry.id)
         db.session.rollback()
+
+
+def test_the_bank_speaks_the_mentors_language(client, app, auth, bank):
+    people, work = bank
+    with app.app_context():
+        from app.auth.models import User
+
+        db.session.get(User, people["m1"].id).locale = "ru"
+        db.session.commit()
+    auth.login_as(people["m1"])
+    response = bank_post(client, work["l1"], "add", text="")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Напишите комментарий, прежде чем сохранять его." in body
+    bank_post(client, work["l1"], "add", text="Хорошо", shared="1")
+    body = page(client, work["l1"])
+    assert "Вставить в комментарий для участника" in body and "доступен наставникам этой группы" in body

@@ -147,3 +147,16 @@ def test_only_mentors_see_their_own_queue(client, app, auth, world, factories):
     auth.login_as(factories.make_user(name="Somebody"))
     body = get(client)
     assert learners_listed(body) == [] and "Nothing is waiting" in body
+
+
+def test_the_queue_speaks_the_mentors_language(client, app, auth, world, factories):
+    course, _other, _mentor, _m2, cohort_a, _b = world
+    mentor = factories.make_user(name="Mentor Ka", locale="ka")
+    with app.app_context():
+        db.session.add(Membership(cohort_id=cohort_a, user_id=mentor.id, role="mentor", created_at=NOW))
+        db.session.commit()
+    add_learners(app, cohort_a, mentor, course.items[1], ["submitted", "changes_requested"], prefix="Nino")
+    auth.login_as(mentor)
+    body = get(client)
+    assert "შესაფასებელი (1)" in body and "მოთხოვნილია ცვლილებები (1)" in body and "1 ნაშრომი" in body
+    assert "დაბრუნებიდან გავიდა" in get(client, state="changes")
