@@ -199,3 +199,19 @@ def test_the_bank_speaks_the_mentors_language(client, app, auth, bank):
     bank_post(client, work["l1"], "add", text="Хорошо", shared="1")
     body = page(client, work["l1"])
     assert "Вставить в комментарий для участника" in body and "доступен наставникам этой группы" in body
+
+
+def test_authorisation_table(client, app, auth, bank, factories):
+    """Who may use the bank on l1's work: m1 (their mentor) and an admin; not l1, not m2 (a mentor
+    of the cohort but not l1's), not m3 (another cohort), not a stranger, not anonymous."""
+    people, work = bank
+    people["stranger"] = factories.make_user(name="stranger")
+    expected = {None: 302, "l1": 403, "m2": 403, "m3": 403, "stranger": 403, "m1": 200, "admin": 200}
+    for who, status in expected.items():
+        if who:
+            auth.login_as(people[who])
+        response = bank_post(client, work["l1"], "add", text=f"from {who}")
+        assert response.status_code == status, who
+        if who:
+            auth.logout()
+    assert set(entries(app)) == {"from m1", "from admin"}
