@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.assignments import file_cleanup
 from app.assignments import files as file_store
-from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment, CommentBankEntry,
-                                    MentorLink, MentorPreference, Review, Revision, Submission)
+from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment, MentorLink, MentorPreference,
+                                    Review, Revision, Submission)
 from app.auth.models import User
 from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
@@ -385,17 +385,6 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
                 decision=decision, link=current_app.config["BASE_URL"].rstrip("/") + link)
     return review
-
-
-def add_comment(mentor, item: Item, text: str) -> CommentBankEntry:
-    """Save a reusable feedback snippet for this assignment (mentors only)."""
-    if not (mentor.is_admin or db.session.scalar(select(MentorLink.id).where(
-            MentorLink.mentor_id == mentor.id, MentorLink.ended_at.is_(None)).limit(1))):
-        raise AccessDenied("submission.review", item)
-    entry = CommentBankEntry(item_id=item.id, author_id=mentor.id, text=text.strip())
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 # -- mentoring links ----------------------------------------------------------------------
