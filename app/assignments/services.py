@@ -24,6 +24,7 @@ from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import AccessDenied, has_role, policy, require
+from app.core.errors import Conflict, EmptySubmission, InvalidInput
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
@@ -34,16 +35,16 @@ register_template("submission_reviewed", _l("Your mentor has reviewed your work"
 register_template("mentor_digest", _l("Submissions waiting for your review"))
 
 
-class ReviewConflict(Exception):
+class ReviewConflict(Conflict):
     """Someone else changed the submission since this mentor opened it."""
 
 
-class DraftConflict(Exception):
+class DraftConflict(Conflict):
     """The draft was saved elsewhere (another tab or window, a second click) after this form
     was loaded; nothing of this save was kept."""
 
 
-class InvalidReview(Exception):
+class InvalidReview(InvalidInput):
     """The scores or the decision are not acceptable; str(error) says why."""
 
 
@@ -253,7 +254,7 @@ def submit(user, submission: Submission, form_token: str) -> Revision:
     draft_files = db.session.scalars(select(Attachment).where(
         Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
     if not submission.draft_body.strip() and not draft_files:
-        raise ValueError(str(_l("Write your answer or attach a file before submitting.")))
+        raise EmptySubmission(_l("Write your answer or attach a file before submitting."))
     submission.submit()
     # The work belongs to the cohort through which the learner takes the course now.
     submission.cohort_id = scope.cohort_of_work(user.id, submission.item.course_id, submission.cohort_id)
@@ -405,7 +406,7 @@ def link_mentor(actor, mentor: User, learner: User, cohort_id: int | None = None
     if existing is not None:
         return existing
     if mentor.id == learner.id:
-        raise ValueError(str(_l("A person cannot mentor themselves.")))
+        raise InvalidInput(_l("A person cannot mentor themselves."))
     link = MentorLink(mentor_id=mentor.id, learner_id=learner.id, cohort_id=cohort_id)
     db.session.add(link)
     db.session.flush()

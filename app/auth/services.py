@@ -21,6 +21,7 @@ from app.auth.models import AuthToken, User, normalise_email
 from app.config import LANGUAGES
 from app.core import audit
 from app.core.authz import require
+from app.core.errors import InvalidInput
 from app.database import utcnow
 from app.extensions import db
 from app.notify.services import queue_email
@@ -30,7 +31,7 @@ MAX_PASSWORD = 128
 RESET, INVITE = "reset", "invite"
 
 
-class AccountError(Exception):
+class AccountError(InvalidInput):
     """A rule about accounts was broken; str(error) is a translated message for the user."""
 
 

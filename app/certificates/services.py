@@ -26,6 +26,7 @@ from app.core import audit
 from app.core.dates import local_date
 from app.core.texts import setting_text
 from app.core.authz import policy, require
+from app.core.errors import InvalidInput
 from app.database import utcnow
 from app.extensions import db
 from app.learning import services as learning_services
@@ -35,7 +36,7 @@ register_template("certificate_issued", _l("Your certificate is ready"))
 register_template("certificate_revoked", _l("Your certificate was revoked"))
 
 
-class RevocationError(ValueError):
+class RevocationError(InvalidInput):
     """A revocation cannot be made as asked (no reason given); the message says why."""
 
 PDF_LABELS = {
@@ -48,7 +49,7 @@ PDF_LABELS = {
 }
 
 
-class CertificateError(Exception):
+class CertificateError(InvalidInput):
     """The certificate cannot be issued or changed; str(error) says why."""
 
 

@@ -22,6 +22,7 @@ from app.config import LANGUAGES
 from app.content.models import Course, Enrolment
 from app.core import audit
 from app.core.authz import require
+from app.core.errors import InvalidInput
 from app.database import utcnow
 from app.extensions import db
 from app.notify.services import queue_email, register_template
@@ -34,7 +35,7 @@ LANDING = {LEARNER: "/", "mentor": "/review", TRAINER: "/cohorts"}
 register_template(ADDED, _l("You were added to a cohort"))
 
 
-class CohortError(Exception):
+class CohortError(InvalidInput):
     """A cohort rule was broken; str(error) is a translated message for the user."""
 
 
