@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+
 from app.assignments import queries, services
 from app.assignments.forms import MentorLinkForm
 from app.assignments.models import MentorLink

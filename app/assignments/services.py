@@ -25,6 +25,7 @@ from app.content.models import ASSIGNMENT, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import AccessDenied, has_role, policy, require
 from app.core.errors import Conflict, EmptySubmission, InvalidInput
+from app.core.links import external_url, url_path
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
@@ -277,13 +278,13 @@ def _tell_mentors(submission: Submission, learner) -> None:
         return
     digest_ids = set(db.session.scalars(select(MentorPreference.user_id).where(
         MentorPreference.user_id.in_(mentor_ids), MentorPreference.daily_digest.is_(True))))
-    link = f"/review/{submission.id}"
+    link = url_path("assignments.review", submission_id=submission.id)
     for mentor in db.session.scalars(select(User).where(User.id.in_(mentor_ids))):
         notify(mentor, "submission_received", link, learner=learner.display_name)
         if mentor.id not in digest_ids:
             queue_email(mentor.email, "submission_received", mentor.locale, name=mentor.display_name,
                         learner=learner.display_name,
-                        link=current_app.config["BASE_URL"].rstrip("/") + link)
+                        link=external_url("assignments.review", submission_id=submission.id))
 
 
 # -- mentor ----------------------------------------------------------------------------
@@ -378,10 +379,10 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     audit.record("review_send", actor=mentor, target=f"Submission:{submission.id}",
                  decision=decision, total=total, revision=revision.number)
     learner = submission.learner
-    link = f"/assignments/{submission.id}"
-    notify(learner, "submission_reviewed", link, decision=decision)
+    notify(learner, "submission_reviewed", url_path("assignments.show_submission", submission_id=submission.id),
+           decision=decision)
     queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
-                decision=decision, link=current_app.config["BASE_URL"].rstrip("/") + link)
+                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id))
     return review
 
 
