@@ -138,12 +138,16 @@ def membership_of(cohort: Cohort, user_id: int) -> Membership | None:
         Membership.cohort_id == cohort.id, Membership.user_id == user_id))
 
 
-def appoint_trainer(actor, cohort: Cohort, user: User) -> Membership:
+def appoint_trainer(actor, cohort: Cohort, user: User | None) -> Membership:
     """Make the user a trainer of the cohort (admins only; once).
 
-    Raises AccessDenied, or CohortError when the person holds another role in this cohort.
+    Raises AccessDenied, or CohortError when there is no such account (None) or the person
+    holds another role in this cohort.
     """
     require(actor, "cohort.admin")
+    if user is None:
+        raise CohortError(_("There is no account with this e-mail address. Invite the "
+                            "person on the Users page first."))
     membership = membership_of(cohort, user.id)
     if membership is not None:
         if membership.role != TRAINER:
