@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.authoring.services import course_folder
-from app.content.models import Course, CourseMedia, Item
+from app.content.models import Course, Item
 from app.core.authz import require
 from app.extensions import db
 from app.learning import queries, services
@@ -144,8 +144,7 @@ def mark_done(slug: str, item_slug: str):
 @login_required
 def media(slug: str, digest: str, relpath: str):
     course = load_course(slug)
-    row = db.session.scalar(select(CourseMedia).where(CourseMedia.course_id == course.id,
-                                                      CourseMedia.path == relpath))
+    row = queries.course_media(course, relpath)
     if row is None or not row.sha256.startswith(digest) or len(digest) < 12:
         abort(404)
     root = course_folder(course).resolve()  # its published upload, or COURSES_DIR/<slug>
