@@ -6,11 +6,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from app.authoring import queries, services
 from app.authoring.forms import ActionForm, AuthorForm, UploadForm
-from app.authoring.models import CourseAuthor, CourseUpload
+from app.authoring.models import CourseUpload
 from app.content.course_zip import CourseZipError
 from app.content.models import Course
 from app.core.authz import AccessDenied, require
@@ -50,8 +49,7 @@ def is_course_author() -> bool:
     the link to admins only, so that learners' pages do not pay a query for it.)"""
     if not current_user.is_authenticated:
         return False
-    return current_user.is_admin or bool(db.session.scalar(
-        select(func.count()).select_from(CourseAuthor).where(CourseAuthor.user_id == current_user.id)))
+    return current_user.is_admin or queries.authors_any_course(current_user.id)
 
 
 def load_course(slug: str) -> Course:

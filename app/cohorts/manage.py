@@ -90,6 +90,7 @@ def appoint(cohort_id: int):
         except services.CohortError as error:
             form.email.errors.append(str(error))
         else:
+            assert user is not None  # the service refuses an address without an account
             db.session.commit()
             flash(_("%(name)s is now a trainer of this cohort.", name=user.display_name), "success")
             return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
@@ -214,6 +215,7 @@ def assign(cohort_id: int):
         except services.CohortError as error:
             form.learner_email.errors.append(str(error))
         else:
+            assert learner is not None and mentor is not None  # the service refuses a missing one
             db.session.commit()
             flash(_("%(learner)s is now mentored by %(mentor)s.", learner=learner.display_name,
                     mentor=mentor.display_name), "success")

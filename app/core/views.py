@@ -21,12 +21,13 @@ def commit_or_conflict(*also: type[Exception]) -> Iterator[None]:
     Other errors (a ServiceError the view answers with its form, AccessDenied) pass through
     without a commit; the view rolls back if it goes on using the session.
     """
+    concurrent: tuple[type[Exception], ...] = (StaleDataError, IntegrityError, *also)
     try:
         yield
         db.session.commit()
     except Conflict:
         db.session.rollback()
         raise
-    except (StaleDataError, IntegrityError, *also) as error:
+    except concurrent as error:
         db.session.rollback()
         raise Conflict() from error

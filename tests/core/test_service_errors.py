@@ -11,14 +11,30 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.assignments.files import FileTooLarge, UploadRejected
 from app.assignments.services import DraftConflict, InvalidReview, ReviewConflict
 from app.auth.models import User
-from app.auth.services import (AccountError, DuplicateEmail, InvalidEmail, InvalidToken, OwnAccess,
-                               WeakPassword, WrongPassword)
+from app.auth.services import (
+    AccountError,
+    DuplicateEmail,
+    InvalidEmail,
+    InvalidToken,
+    OwnAccess,
+    WeakPassword,
+    WrongPassword,
+)
 from app.certificates.services import CertificateError, RevocationError
 from app.cohorts.roster import RosterError
 from app.cohorts.services import CohortError
 from app.core.authz import AccessDenied
-from app.core.errors import (STATUS, Conflict, EmptySubmission, InvalidInput, NotAllowed, NotFound,
-                             ServiceError, UploadTooLarge, status_of)
+from app.core.errors import (
+    STATUS,
+    Conflict,
+    EmptySubmission,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+    UploadTooLarge,
+    status_of,
+)
 from app.core.links import external_url, url_path
 from app.core.views import commit_or_conflict
 from app.extensions import db
@@ -135,11 +151,10 @@ def _count(email: str) -> int:
                                      StaleForm(), KeyError("also")])
 def test_a_concurrent_change_rolls_back_and_is_a_conflict(app, failure):
     with app.test_request_context():
-        with pytest.raises(Conflict) as raised:
-            with commit_or_conflict(KeyError):
-                db.session.add(User(email="first@example.org"))
-                db.session.flush()
-                raise failure
+        with pytest.raises(Conflict) as raised, commit_or_conflict(KeyError):
+            db.session.add(User(email="first@example.org"))
+            db.session.flush()
+            raise failure
         assert raised.value is failure or raised.value.__cause__ is failure
         assert _count("first@example.org") == 0
 
