@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.models import LESSON, Course, Enrolment, Item, Progress
 from app.core.authz import AccessDenied, policy, require
+from app.core.errors import InvalidInput
 from app.extensions import db
 
 
@@ -20,7 +21,7 @@ def register_completion_hook(hook) -> None:
         COMPLETION_HOOKS.append(hook)
 
 
-class NotALesson(Exception):
+class NotALesson(InvalidInput):
     """Only lessons are marked done by hand; quizzes are passed and assignments approved."""
 
 
