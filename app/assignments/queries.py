@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.assignments.models import (SUBMITTED, Attachment, CommentBankEntry, MentorLink, Notice, Revision,
-                                    Submission)
+from app.assignments.models import SUBMITTED, Attachment, CommentBankEntry, MentorLink, Revision, Submission
+from app.notify.models import Notice
 from app.auth.models import User
 from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
