@@ -2,7 +2,8 @@
 from app.auth.models import AuthToken, User  # noqa: F401
 from app.core.models import AuditEvent  # noqa: F401
 from app.notify.models import Notice, OutboxMessage  # noqa: F401
-from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress  # noqa: F401
+from app.content.models import Course, CourseMedia, Item, ItemTranslation  # noqa: F401
+from app.learning.models import Enrolment, Progress  # noqa: F401
 from app.assignments.models import (Attachment, CommentBankEntry, MentorLink, MentorPreference,  # noqa: F401
                                     Review, Revision, Submission)
 from app.quizzes.models import QuizAttempt  # noqa: F401

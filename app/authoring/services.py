@@ -30,7 +30,7 @@ from app.core.authz import AccessDenied, is_signed_in, policy, require
 from app.database import utcnow
 from app.extensions import db
 from app.quizzes.gift_export import quiz_to_gift
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 
 
 class InvalidUpload(Exception):

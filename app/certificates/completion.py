@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, Progress
+from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item
+from app.learning.models import Progress
 from app.extensions import db
 
 

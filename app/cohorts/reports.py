@@ -16,7 +16,9 @@ from app.cohorts.queries import (PAGE_SIZE, Column, Filters, LearnerSummary, Mat
                                  learner_summaries, matrix, required_counts)
 from app.cohorts.risk import median_percent
 from app.cohorts.sql import seconds_between
-from app.content.models import Course, Enrolment, Progress
+from app.content.models import Course
+from app.learning.models import Progress
+from app.learning.models import Enrolment
 from app.core.dates import local_date
 from app.extensions import db
 from app.quizzes.models import FINISHED, QuizAttempt

@@ -18,7 +18,8 @@ from app.auth.models import User
 from app.cohorts import access as _access  # noqa: F401  (role provider and policies)
 from app.cohorts.models import LEARNER, TRAINER, Cohort, CohortCourse, Membership
 from app.config import LANGUAGES
-from app.content.models import Course, Enrolment
+from app.content.models import Course
+from app.learning.models import Enrolment
 from app.core import audit
 from app.core.authz import require
 from app.core.errors import InvalidInput

@@ -4,7 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.content.models import LESSON, Course, Enrolment, Item, Progress
+from app.content.models import LESSON, Course, Item
+from app.learning.models import Progress
+from app.learning.models import Enrolment
 from app.core.authz import AccessDenied, policy, require
 from app.core.errors import InvalidInput
 from app.extensions import db

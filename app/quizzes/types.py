@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
-from app.quizzes.model import Option, Question
+from app.quizzes.spec import Option, Question
 from app.quizzes.normalise import normalise_answer, parse_learner_number
 
 Answer = Union[str, list[str], dict[str, str], None]
