@@ -4,11 +4,11 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, has_request_context, redirect,
+from flask import (Blueprint, abort, current_app, flash, redirect,
                    render_template, request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,7 +19,7 @@ from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransit
                                     MentorPreference, Notice, Submission)
 from app.content.render import render_markdown
 from app.core.authz import can, require
-from app.core.header import header_facts, register_header_fact
+from app.core.header import register_header_fact, register_nav_flag
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
@@ -67,17 +67,11 @@ def assignment_view(*, course, item, translation, outline, lang):
 ITEM_VIEWS["assignment"] = assignment_view
 
 
-@bp.app_context_processor
-def navigation():
-    """What the header shows a signed-in user: unread notices, and the review queue for mentors."""
-    if not has_request_context() or not current_user or not current_user.is_authenticated:
-        return {"nav": {}}
-    facts = header_facts(current_user)
-    return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
-
-
+# The header: unread notices, and the review queue for mentors.
 register_header_fact("unread_notices", services.unread_count_expression)
 register_header_fact("is_mentor", services.is_mentor_expression)
+register_nav_flag("unread", lambda user, facts: facts["unread_notices"])
+register_nav_flag("may_review", lambda user, facts: bool(facts["is_mentor"]))
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")
@@ -130,7 +124,7 @@ def save_work(slug: str, item_slug: str):
 
 
 def _load_submission(submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
+    submission = queries.load_submission(submission_id)
     if submission is None:
         abort(404)
     return submission
@@ -213,6 +207,8 @@ def preferences():
 
 
 def _review_page(submission, form, *, errors=(), status=200, scores=None):
+    if {"learner", "claimed_by"} & inspect(submission).unloaded:  # a rollback expired them
+        submission = queries.load_submission(submission.id, again=True)
     translation = learning_queries.translation_for(submission.item, current_lang())
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)

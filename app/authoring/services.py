@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import joinedload
 
 from app.authoring.changes import ChangeSummary, summarise_changes
 from app.authoring.models import CourseAuthor, CourseUpload
@@ -55,6 +56,11 @@ def _is_author(user, course: Course | None) -> bool:
         return False  # a new course: admins only (they pass every policy)
     return db.session.scalar(select(func.count()).select_from(CourseAuthor).where(
         CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id)) > 0
+
+
+def authors_any_expression(user_id: int):
+    """For the header facts: is the user an author of some course? (An EXISTS, no query.)"""
+    return exists().where(CourseAuthor.user_id == user_id)
 
 
 @policy("course.grant_author")
@@ -178,14 +184,17 @@ def quiz_as_gift(user, course: Course, item_slug: str, lang: str) -> str:
 
 
 def uploads_of(course: Course) -> list[CourseUpload]:
-    """The course's uploads, newest first (without their bytes loaded more than needed)."""
+    """The course's uploads, newest first (without their bytes loaded more than needed), with
+    who uploaded and published each (the course page shows them)."""
     return list(db.session.scalars(select(CourseUpload).where(CourseUpload.course_slug == course.slug)
+                                   .options(joinedload(CourseUpload.uploaded_by),
+                                            joinedload(CourseUpload.published_by))
                                    .order_by(CourseUpload.id.desc())))
 
 
 def authors_of(course: Course) -> list[CourseAuthor]:
     return list(db.session.scalars(select(CourseAuthor).where(CourseAuthor.course_id == course.id)
-                                   .order_by(CourseAuthor.granted_at)))
+                                   .options(joinedload(CourseAuthor.user)).order_by(CourseAuthor.granted_at)))
 
 
 def grant_author(admin, course: Course, user) -> CourseAuthor:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.certificates import codes, credential, services, status
 from app.certificates.models import Certificate
@@ -30,6 +31,7 @@ def _own_certificate(code: str) -> Certificate:
 @login_required
 def mine():
     rows = db.session.scalars(select(Certificate).where(Certificate.user_id == current_user.id)
+                              .options(joinedload(Certificate.course))
                               .order_by(Certificate.issued_at.desc())).all()
     return render_template("certificates/mine.html", certificates=rows, format_code=codes.format_code)
 

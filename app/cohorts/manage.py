@@ -19,6 +19,7 @@ from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.routes import load_cohort, mentor_choices
 from app.content.models import Course
 from app.core.authz import can, require
+from app.database import reload_expired
 from app.extensions import db
 from app.learning.routes import current_lang
 
@@ -182,6 +183,7 @@ def confirm(cohort_id: int):
                                                                   "moment by another request. Check the dashboard."), 409)
     invited, added = earlier[0] + result.invited, earlier[1] + result.added
     if result.remaining:
+        reload_expired(cohort)  # the commit expired it
         return render_template("cohorts/continue.html", cohort=cohort, done=invited + added, remaining=result.remaining,
                                form=ConfirmForm(formdata=None, token=form.token.data, invited=invited, added=added))
     flash(" ".join([

@@ -20,9 +20,9 @@ from app.cohorts.access import trains_any_expression
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
 from app.cohorts.services import CohortError, membership_of
-from app.core.authz import can, is_signed_in, require
+from app.core.authz import can, require
 from app.core.dates import file_stamp
-from app.core.header import header_facts, register_header_fact
+from app.core.header import register_header_fact, register_nav_flag
 from app.database import utcnow
 from app.extensions import db
 from app.learning.routes import current_lang
@@ -58,13 +58,9 @@ def asset(filename: str):
     return response
 
 
-@bp.app_template_global("is_trainer")
-def is_trainer() -> bool:
-    """For the site header: does the signed-in person train a cohort? (From header_facts.)"""
-    return is_signed_in(current_user) and bool(header_facts(current_user)["is_trainer"])
-
-
+# The site header's link to the cohorts: admins and trainers (from the header facts).
 register_header_fact("is_trainer", trains_any_expression)
+register_nav_flag("may_see_cohorts", lambda user, facts: bool(user.is_admin or facts["is_trainer"]))
 
 
 def load_cohort(cohort_id: int, action: str = "cohort.view") -> Cohort:
@@ -100,7 +96,8 @@ def index():
     if not current_user.is_admin:
         query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
             Membership.user_id == current_user.id, Membership.role == "trainer")
-    return render_template("cohorts/index.html", cohorts=db.session.scalars(query).all())
+    return render_template("cohorts/index.html", cohorts=db.session.scalars(query).all(),
+                           may_create=can(current_user, "cohort.admin"))
 
 
 @bp.get("/cohorts/<int:cohort_id>")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.authoring.services import course_folder
 from app.content.models import Course, CourseMedia, Item
-from app.core.authz import require
+from app.core.authz import can, require
 from app.extensions import db
 from app.learning import queries, services
 
@@ -63,7 +63,8 @@ def home():
     cohorts = (queries.cohorts_led_by(current_user)
                if current_user.is_admin or facts.get("is_trainer") else [])
     return render_template("learning/home.html", cards=cards, lang=lang, is_mentor=is_mentor,
-                           reviews=reviews, cohorts=cohorts)
+                           reviews=reviews, cohorts=cohorts,
+                           may_list_certificates=can(current_user, "certificate.list"))
 
 
 @bp.get("/courses")

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.content.models import Item
-from app.core.authz import require
-from app.database import start_writing
+from app.core.authz import can, require
+from app.database import reload_expired, start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
@@ -25,7 +26,8 @@ def quiz_view(*, course, item, translation, outline, lang):
     quiz = services.quiz_of(translation)
     return render_template("quizzes/quiz.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, summary=summary, form=FlaskForm(),
-                           settings=quiz.settings, quiz=quiz)
+                           settings=quiz.settings, quiz=quiz,
+                           may_see_report=can(current_user, "quiz.report_all", item))
 
 
 ITEM_VIEWS["quiz"] = quiz_view
@@ -54,7 +56,7 @@ def _load_attempt(attempt_id: int):
     if attempt is None:
         abort(404)
     require(current_user, "attempt.view", attempt, hide=True)
-    item = db.session.get(Item, attempt.item_id)
+    item = db.session.get(Item, attempt.item_id, options=[joinedload(Item.course)])  # the pages link to it
     translation = learning_queries.translation_for(item, attempt.lang)
     return attempt, item, translation
 
@@ -92,6 +94,7 @@ def answers_from_form(quiz, layout, form) -> dict:
 
 def attempt_page(attempt, item, translation, quiz, *, error=None, status=200, answers=None):
     """The questions as the learner sees them, with their saved answers (or `answers`) filled in."""
+    reload_expired(attempt, item, translation)  # after a refused save's rollback
     layout = grading.attempt_layout(quiz, attempt.seed)
     questions = grading.public_questions(quiz, layout)
     shown = dict(attempt.answers if answers is None else answers)
