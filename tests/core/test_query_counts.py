@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.assignments.models import MentorLink, Review, Revision, Submission
 from app.auth.models import User
+from app.authoring.models import CourseAuthor
 from app.certificates import services as certificate_services
 from app.certificates.codes import format_code
 from app.content.models import Course, ItemTranslation
@@ -54,6 +55,11 @@ PAGES: dict[str, tuple[str, int]] = {
     "admin certificates": ("admin", 4),
     "authoring": ("admin", 3),
     "mentoring links": ("admin", 3),
+    "authoring course": ("admin", 6),
+    "quiz report": ("admin", 7),
+    "cohort settings": ("admin", 6),
+    "cohort mentors": ("admin", 13),
+    "admin cohorts": ("admin", 4),
 }
 
 
@@ -87,6 +93,7 @@ def build_world(app, factories, client, auth, rows: int) -> World:
     with app.app_context():
         translation = db.session.scalar(select(ItemTranslation).where(ItemTranslation.item_id == quiz_item.id))
         translation.data = {"meta": meta, "quiz": quiz.to_dict()}
+        db.session.add_all(CourseAuthor(course_id=course.id, user_id=user.id) for user in reviewers)
         db.session.add_all(MentorLink(mentor_id=people["mentor"].id, learner_id=learner.id, cohort_id=cohort_id)
                            for learner in learners)
         db.session.commit()
@@ -141,7 +148,9 @@ def build_world(app, factories, client, auth, rows: int) -> World:
         "cohorts": "/cohorts", "cohort dashboard": f"/cohorts/{cohort_id}",
         "cohort learner page": f"/cohorts/{cohort_id}/learners/{people['learner'].id}",
         "admin users": "/admin/users", "admin certificates": "/admin/certificates", "authoring": "/authoring/",
-        "mentoring links": "/admin/mentoring",
+        "mentoring links": "/admin/mentoring", "authoring course": f"/authoring/{slug}",
+        "quiz report": f"/courses/{slug}/item2/report", "cohort settings": f"/cohorts/{cohort_id}/settings",
+        "cohort mentors": f"/cohorts/{cohort_id}/mentors", "admin cohorts": "/admin/cohorts",
     }
     return World(people=people, urls=urls, rows=rows)
 
