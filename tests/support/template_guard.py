@@ -17,49 +17,58 @@ from __future__ import annotations
 
 import threading
 
-from flask import before_render_template, got_request_exception, template_rendered
+from flask import (
+    before_render_template,
+    got_request_exception,
+    request_started,
+    template_rendered,
+)
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 _IGNORED = ("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
 
 
-class _State(threading.local):
+class _Rendering(threading.local):
+    """The templates rendering in this thread (a live server's threads render too)."""
+
     def __init__(self) -> None:
         self.templates: list[str] = []
-        self.statements: list[tuple[str, str]] = []
 
 
-STATE = _State()
+RENDERING = _Rendering()
+#: (template, SQL) from every thread of the process; list.append is atomic.
+FOUND: list[tuple[str, str]] = []
 
 
 def reset() -> None:
-    STATE.templates = []
-    STATE.statements = []
+    RENDERING.templates = []
+    FOUND.clear()
 
 
 def statements_while_rendering() -> list[tuple[str, str]]:
     """(template, SQL) for each statement run while a template rendered, since `reset()`."""
-    return list(STATE.statements)
+    return list(FOUND)
 
 
 def _before_render(sender, template, context, **extra):
-    STATE.templates.append(template.name or "<string>")
+    RENDERING.templates.append(template.name or "<string>")
 
 
 def _rendered(sender, template, context, **extra):
-    if STATE.templates:
-        STATE.templates.pop()
+    if RENDERING.templates:
+        RENDERING.templates.pop()
 
 
-def _failed(sender, exception, **extra):
-    # A template that raised never sends template_rendered; the error page renders afresh.
-    STATE.templates = []
+def _afresh(sender, **extra):
+    # A template that raised never sends template_rendered: the error page, and any later
+    # request in this thread, start with nothing rendering.
+    RENDERING.templates = []
 
 
 def _statement(conn, cursor, statement, parameters, context, executemany):
-    if STATE.templates and not statement.lstrip().upper().startswith(_IGNORED):
-        STATE.statements.append((STATE.templates[-1], " ".join(statement.split())))
+    if RENDERING.templates and not statement.lstrip().upper().startswith(_IGNORED):
+        FOUND.append((RENDERING.templates[-1], " ".join(statement.split())))
 
 
 def install() -> None:
@@ -69,4 +78,5 @@ def install() -> None:
     event.listen(Engine, "before_cursor_execute", _statement)
     before_render_template.connect(_before_render)
     template_rendered.connect(_rendered)
-    got_request_exception.connect(_failed)
+    got_request_exception.connect(_afresh)
+    request_started.connect(_afresh)
