@@ -52,8 +52,10 @@ run: install compile-translations
 	$(DEV) $(FLASK) demo --if-empty
 	$(DEV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: install-test compile-translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # axe-core for the accessibility checks, exactly as locked in tests/e2e/package-lock.json.
 e2e-tools:

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from app.assignments.models import MentorPreference, Notice
+from app.assignments.models import MentorPreference
+from app.notify.models import Notice
 from app.auth.models import User
+from app.core.links import external_url
 from app.extensions import db
 from app.notify.services import queue_email
 
@@ -54,7 +56,7 @@ def queue_digests(now: datetime, *, only_due: bool = True) -> int:
         if count:
             mentor = db.session.get(User, user_id)
             queue_email(mentor.email, "mentor_digest", mentor.locale, name=mentor.display_name, count=count,
-                        link=current_app.config["BASE_URL"].rstrip("/") + "/review")
+                        link=external_url("assignments.queue"))
             sent += 1
     return sent
 

@@ -4,25 +4,31 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, redirect,
+from contextlib import suppress
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import files as file_store
-from app.assignments import queries, services
-from app.assignments.forms import CommentForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
-from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransition,
-                                    MentorPreference, Notice, Submission)
+from app.assignments import archive, comments, queries, services
+from app.assignments import queue as review_queue
+from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
+from app.assignments.models import IllegalTransition, MentorPreference, Submission
+from app.notify import services as notice_services
 from app.content.render import render_markdown
+from app.core.converters import MAX_ID
 from app.core.authz import can, require
+from app.core.errors import Conflict, EmptySubmission, status_of
 from app.core.header import register_header_fact, register_nav_flag
+from app.core.views import commit_or_conflict
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
+from app.core.i18n import current_lang
+from app.learning.lookup import load_course, load_item
 
 bp = Blueprint("assignments", __name__)
 UPLOAD_SLACK = 2 * 1024 * 1024
@@ -32,8 +38,7 @@ def _work_page(course, item, translation, outline, lang, *, submission, form, er
                status=200, saved_draft=None):
     options = services.options_for(translation)
     history = queries.submission_history(submission) if submission else []
-    drafts = [] if submission is None else db.session.scalars(select(Attachment).where(
-        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
+    drafts = queries.draft_files(submission)
     return render_template("assignments/work.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, submission=submission, form=form, options=options,
                            history=history, draft_files=drafts, errors=errors, preview=preview,
@@ -64,14 +69,21 @@ def assignment_view(*, course, item, translation, outline, lang):
     return _work_page(course, item, translation, outline, lang, submission=submission, form=form)
 
 
-ITEM_VIEWS["assignment"] = assignment_view
 
 
-# The header: unread notices, and the review queue for mentors.
-register_header_fact("unread_notices", services.unread_count_expression)
-register_header_fact("is_mentor", services.is_mentor_expression)
-register_nav_flag("unread", lambda user, facts: facts["unread_notices"])
-register_nav_flag("may_review", lambda user, facts: bool(facts["is_mentor"]))
+@bp.app_template_global("viewable")
+def viewable(attachment) -> str | None:
+    """How a page may show the attachment: "image", "pdf", or None (download only)."""
+    return archive.viewable_kind(attachment)
+
+
+def register() -> None:
+    """Called by create_app: the header's unread-notices and "mentors someone" facts, and its
+    flags `nav.unread` and `nav.may_review` (the review queue's link)."""
+    register_header_fact("unread_notices", notice_services.unread_count_expression)
+    register_header_fact("is_mentor", services.is_mentor_expression)
+    register_nav_flag("unread", lambda user, facts: facts["unread_notices"])
+    register_nav_flag("may_review", lambda user, facts: bool(facts["is_mentor"]))
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")
@@ -103,8 +115,8 @@ def save_work(slug: str, item_slug: str):
             services.attach_file(current_user, submission, upload, options)
         except file_store.UploadRejected as error:
             errors.append(str(error))
-            # A typed error decides, not the wording: "MB" is "МБ" or "მბ" in other languages.
-            status = 413 if isinstance(error, file_store.FileTooLarge) or status == 413 else 400
+            # The error's type decides (413 for a file too large wins over 400), not its wording.
+            status = max(status, status_of(error))
     db.session.commit()
     outline = learning_queries.course_outline(current_user, course, lang)
     action = request.form.get("action", "save")
@@ -116,9 +128,7 @@ def save_work(slug: str, item_slug: str):
         confirm = ConfirmSubmitForm(form_token=secrets.token_urlsafe(24))
         return render_template("assignments/confirm.html", course=course, item=item, translation=translation,
                                submission=submission, form=confirm, render=render_markdown,
-                               files=db.session.scalars(select(Attachment).where(
-                                   Attachment.submission_id == submission.id,
-                                   Attachment.revision_id.is_(None))).all())
+                               files=queries.draft_files(submission))
     flash(_("Your draft is saved."), "success")
     return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
 
@@ -139,12 +149,11 @@ def submit(submission_id: int):
         abort(400)
     target = url_for("learning.item", slug=submission.item.course.slug, item_slug=submission.item.slug)
     try:
-        services.submit(current_user, submission, form.form_token.data)
-        db.session.commit()
-    except (IntegrityError, StaleDataError, IllegalTransition):
-        db.session.rollback()  # a replay or a double click: the first one counted
+        with commit_or_conflict(IllegalTransition):
+            services.submit(current_user, submission, form.form_token.data)
+    except Conflict:  # a replay or a double click: the first one counted
         return redirect(target)
-    except ValueError as error:
+    except EmptySubmission as error:
         flash(str(error), "error")
         return redirect(target)
     flash(_("Your work is submitted. Your mentor will be told."), "success")
@@ -177,18 +186,61 @@ def download(attachment_id: int):
     path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
+    return _file_headers(response)
+
+
+def _file_headers(response):
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+@bp.get("/files/<int:attachment_id>/view")
+@login_required
+def view_file(attachment_id: int):
+    """A PDF or a picture shown in the page (same rights as downloading it). Chrome shows no PDF
+    under a sandbox (CSP or iframe attribute), so a PDF gets a CSP without scripts that only
+    this site may frame; its bytes passed the %PDF check and nosniff keeps it a PDF."""
+    attachment = services.attachment_to_download(current_user, attachment_id)
+    kind = archive.viewable_kind(attachment)
+    if kind is None:
+        abort(404)
+    path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=False,
+                         download_name=attachment.original_name, max_age=0)
+    if kind == "pdf":
+        # (Chrome's viewer page needs inline styles: crbug.com/343754409.)
+        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                       "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'self'"
+    return _file_headers(response)
+
+
+@bp.get("/assignments/<int:submission_id>/files.zip")
+@login_required
+def download_all(submission_id: int):
+    """Every submitted file of the work as one zip, written while it is sent."""
+    submission = _load_submission(submission_id)
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    entries = [(name, file_store.stored_path(folder, attachment.stored_name), attachment.size, attachment.created_at)
+               for name, attachment in archive.files_to_zip(current_user, submission)]
+    # No request context in the generator: the database session ends before the first byte goes.
+    response = Response(archive.stream_zip(entries), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="work-{submission.id}.zip"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return _file_headers(response)
 
 
 @bp.get("/review")
 @login_required
 def queue():
-    rows = queries.review_queue(current_user, current_lang())
+    result = review_queue.queue_page(current_user, current_lang(), review_queue.parse_filters(request.args))
     preference = db.session.get(MentorPreference, current_user.id)
-    return render_template("assignments/queue.html", rows=rows,
+    return render_template("assignments/queue.html", result=result, filters=result.filters,
                            preference_form=PreferenceForm(daily_digest=bool(preference and preference.daily_digest)))
 
 
@@ -206,15 +258,16 @@ def preferences():
     return redirect(url_for("assignments.queue"))
 
 
-def _review_page(submission, form, *, errors=(), status=200, scores=None):
+def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None):
     if {"learner", "claimed_by"} & inspect(submission).unloaded:  # a rollback expired them
         submission = queries.load_submission(submission.id, again=True)
     translation = learning_queries.translation_for(submission.item, current_lang())
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
              for i, rev in enumerate(history) if i > 0}
-    comments = db.session.scalars(select(CommentBankEntry).where(
-        CommentBankEntry.item_id == submission.item_id).order_by(CommentBankEntry.id)).all()
+    bank = {"open": None, "new_text": None, "texts": {}, "shared": None, **(bank or {})}
+    may_review = can(current_user, "submission.review", submission)
+    bank_entries = comments.comment_bank_for(current_user, submission) if may_review else []
     options = services.options_for(translation)
     # A new version starts from the scores the last version got, marked as such (never on a
     # form sent back with the mentor's own choices).
@@ -224,12 +277,13 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None):
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
     return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission, translation=translation,
                            options=options, history=history, diffs=diffs,
-                           form=form, errors=errors, scores=scores or {}, comments=comments,
+                           form=form, errors=errors, scores=scores or {}, comments=bank_entries, bank=bank,
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])
                                           for c in options.rubric),
-                           comment_form=CommentForm(), render=render_markdown,
-                           may_review=can(current_user, "submission.review", submission)), status
+                           render=render_markdown, may_review=may_review,
+                           may_manage_comments={entry.id for entry in bank_entries
+                                                if can(current_user, "comment.manage", entry)}), status
 
 
 @bp.get("/review/<int:submission_id>")
@@ -257,16 +311,15 @@ def send_review(submission_id: int):
         require(current_user, "submission.review", submission)
         return _review_page(submission, form, scores=scores)
     try:
-        services.send_review(current_user, submission, revision_id=form.revision_id.data,
-                             expected_version=form.version.data, scores=scores,
-                             feedback=form.feedback.data, decision=decision, options=options)
-        db.session.commit()
-    except (services.ReviewConflict, StaleDataError):
-        db.session.rollback()
+        with commit_or_conflict():
+            services.send_review(current_user, submission, revision_id=form.revision_id.data,
+                                 expected_version=form.version.data, scores=scores,
+                                 feedback=form.feedback.data, decision=decision, options=options)
+    except Conflict as conflict:  # services.ReviewConflict, or a version check
         db.session.refresh(submission)
         message = _("Another mentor reviewed this work, or it changed, while you were writing. "
                     "Their review is shown below; your text is kept in the form.")
-        return _review_page(submission, form, errors=[message], status=409, scores=scores)
+        return _review_page(submission, form, errors=[message], status=status_of(conflict), scores=scores)
     except (services.InvalidReview, IllegalTransition) as error:
         db.session.rollback()
         return _review_page(submission, form, errors=[str(error)], status=400, scores=scores)
@@ -278,37 +331,81 @@ def send_review(submission_id: int):
 @login_required
 def claim(submission_id: int):
     submission = _load_submission(submission_id)
-    try:
+    with suppress(Conflict), commit_or_conflict(IllegalTransition):  # claimed or reviewed meanwhile
         services.claim(current_user, submission)
-        db.session.commit()
-    except (IllegalTransition, StaleDataError):
-        db.session.rollback()
     return redirect(url_for("assignments.review", submission_id=submission_id))
+
+
+def _comment_action(verb: str, comment_id: int, submission, form) -> tuple[str, bool]:
+    """Do one comment-bank action; (the message to show, whether the bank's boxes keep their text)."""
+    if verb == "add":
+        comments.add_comment(current_user, submission, request.form.get("text"),
+                             shared=bool(request.form.get("shared")))
+        return _("The comment is saved."), False
+    if verb == "insert":
+        entry = comments.comment_for_insert(current_user, submission, comment_id)
+        form.feedback.data = comments.with_comment(form.feedback.data, entry.text)
+        return _("The comment is added at the end of your feedback."), True
+    if verb == "save":
+        comments.edit_comment(current_user, comment_id, request.form.get(f"text-{comment_id}"),
+                              shared=bool(request.form.get(f"shared-{comment_id}")))
+        return _("The comment is saved."), False
+    if verb == "delete":
+        comments.delete_comment(current_user, comment_id)
+        return _("The comment is deleted."), False
+    abort(400)
 
 
 @bp.post("/review/<int:submission_id>/comments")
 @login_required
-def add_comment(submission_id: int):
+def comment_bank(submission_id: int):
+    """Every comment-bank button posts the review form here (the buttons name it with `form=`),
+    so the page comes back with the mentor's feedback and chosen levels as they were.
+    `comment_action` is "add", "insert:<id>", "save:<id>" or "delete:<id>"."""
     submission = _load_submission(submission_id)
+    if not CommentActionForm().validate_on_submit():
+        abort(400)
     require(current_user, "submission.review", submission)
-    form = CommentForm()
-    if form.validate_on_submit():
-        services.add_comment(current_user, submission.item, form.text.data)
+    form = ReviewForm()
+    verb, _sep, raw_id = request.form.get("comment_action", "").partition(":")
+    comment_id = int(raw_id) if raw_id.isdigit() and int(raw_id) <= MAX_ID else 0
+    # What the mentor typed into the bank's boxes comes back with the page unless it was saved.
+    bank = {"open": comment_id if verb == "save" else None, "new_text": request.form.get("text"),
+            "shared": request.form.get("shared"),
+            "texts": {key[5:]: value for key, value in request.form.items() if key.startswith("text-")}}
+    try:
+        message, keep = _comment_action(verb, comment_id, submission, form)
         db.session.commit()
-    return redirect(url_for("assignments.review", submission_id=submission_id) + "#comment-bank")
+    except comments.InvalidComment as error:
+        db.session.rollback()
+        return _review_page(submission, form, errors=[str(error)], status=400,
+                            scores=_posted_scores(submission), bank=bank)
+    except comments.CommentGone:
+        db.session.rollback()
+        if verb == "save":  # the text being edited goes to the new-comment box, to be saved again
+            bank["new_text"] = request.form.get(f"text-{comment_id}")
+        message = _("That comment was deleted, by its author or an administrator, so it could not be used or "
+                    "changed. Your feedback is kept below.")
+        return _review_page(submission, form, errors=[message], status=409,
+                            scores=_posted_scores(submission), bank=bank)
+    flash(message, "success")
+    return _review_page(submission, form, scores=_posted_scores(submission), bank=bank if keep else {})
+
+
+def _posted_scores(submission) -> dict:
+    options = services.options_for(learning_queries.translation_for(submission.item, current_lang()))
+    return {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
 
 
 @bp.get("/notices")
 @login_required
 def notices():
-    rows = db.session.scalars(select(Notice).where(Notice.user_id == current_user.id)
-                              .order_by(Notice.created_at.desc()).limit(100)).all()
-    return render_template("assignments/notices.html", notices=rows)
+    return render_template("assignments/notices.html", notices=queries.latest_notices(current_user))
 
 
 @bp.post("/notices/read")
 @login_required
 def read_notices():
-    services.mark_notices_read(current_user)
+    notice_services.mark_notices_read(current_user)
     db.session.commit()
     return redirect(url_for("assignments.notices"))

@@ -16,34 +16,39 @@ from sqlalchemy.exc import IntegrityError
 
 from app.assignments import file_cleanup
 from app.assignments import files as file_store
-from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment,
-                                    CommentBankEntry, MentorLink, MentorPreference, Notice,
+from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment, MentorLink, MentorPreference,
                                     Review, Revision, Submission)
 from app.auth.models import User
 from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import AccessDenied, has_role, policy, require
+from app.core.errors import Conflict, EmptySubmission, InvalidInput
+from app.core.links import external_url, url_path
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
-from app.notify.services import queue_email, register_template
-
-register_template("submission_received", _l("New submission to review"))
-register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
-register_template("mentor_digest", _l("Submissions waiting for your review"))
+from app.notify.services import notify, queue_email, register_template
 
 
-class ReviewConflict(Exception):
+
+def register() -> None:
+    """Called by create_app: the e-mails this package sends."""
+    register_template("submission_received", _l("New submission to review"))
+    register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
+    register_template("mentor_digest", _l("Submissions waiting for your review"))
+
+
+class ReviewConflict(Conflict):
     """Someone else changed the submission since this mentor opened it."""
 
 
-class DraftConflict(Exception):
+class DraftConflict(Conflict):
     """The draft was saved elsewhere (another tab or window, a second click) after this form
     was loaded; nothing of this save was kept."""
 
 
-class InvalidReview(Exception):
+class InvalidReview(InvalidInput):
     """The scores or the decision are not acceptable; str(error) says why."""
 
 
@@ -253,7 +258,7 @@ def submit(user, submission: Submission, form_token: str) -> Revision:
     draft_files = db.session.scalars(select(Attachment).where(
         Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
     if not submission.draft_body.strip() and not draft_files:
-        raise ValueError(str(_l("Write your answer or attach a file before submitting.")))
+        raise EmptySubmission(_l("Write your answer or attach a file before submitting."))
     submission.submit()
     # The work belongs to the cohort through which the learner takes the course now.
     submission.cohort_id = scope.cohort_of_work(user.id, submission.item.course_id, submission.cohort_id)
@@ -276,13 +281,13 @@ def _tell_mentors(submission: Submission, learner) -> None:
         return
     digest_ids = set(db.session.scalars(select(MentorPreference.user_id).where(
         MentorPreference.user_id.in_(mentor_ids), MentorPreference.daily_digest.is_(True))))
-    link = f"/review/{submission.id}"
+    link = url_path("assignments.review", submission_id=submission.id)
     for mentor in db.session.scalars(select(User).where(User.id.in_(mentor_ids))):
         notify(mentor, "submission_received", link, learner=learner.display_name)
         if mentor.id not in digest_ids:
             queue_email(mentor.email, "submission_received", mentor.locale, name=mentor.display_name,
                         learner=learner.display_name,
-                        link=current_app.config["BASE_URL"].rstrip("/") + link)
+                        link=external_url("assignments.review", submission_id=submission.id))
 
 
 # -- mentor ----------------------------------------------------------------------------
@@ -377,22 +382,11 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     audit.record("review_send", actor=mentor, target=f"Submission:{submission.id}",
                  decision=decision, total=total, revision=revision.number)
     learner = submission.learner
-    link = f"/assignments/{submission.id}"
-    notify(learner, "submission_reviewed", link, decision=decision)
+    notify(learner, "submission_reviewed", url_path("assignments.show_submission", submission_id=submission.id),
+           decision=decision)
     queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
-                decision=decision, link=current_app.config["BASE_URL"].rstrip("/") + link)
+                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id))
     return review
-
-
-def add_comment(mentor, item: Item, text: str) -> CommentBankEntry:
-    """Save a reusable feedback snippet for this assignment (mentors only)."""
-    if not (mentor.is_admin or db.session.scalar(select(MentorLink.id).where(
-            MentorLink.mentor_id == mentor.id, MentorLink.ended_at.is_(None)).limit(1))):
-        raise AccessDenied("submission.review", item)
-    entry = CommentBankEntry(item_id=item.id, author_id=mentor.id, text=text.strip())
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 # -- mentoring links ----------------------------------------------------------------------
@@ -405,7 +399,7 @@ def link_mentor(actor, mentor: User, learner: User, cohort_id: int | None = None
     if existing is not None:
         return existing
     if mentor.id == learner.id:
-        raise ValueError(str(_l("A person cannot mentor themselves.")))
+        raise InvalidInput(_l("A person cannot mentor themselves."))
     link = MentorLink(mentor_id=mentor.id, learner_id=learner.id, cohort_id=cohort_id)
     db.session.add(link)
     db.session.flush()
@@ -420,25 +414,3 @@ def end_mentor_link(actor, link: MentorLink) -> None:
         audit.record("mentor_unlink", actor=actor, target=f"User:{link.learner_id}", mentor=link.mentor_id)
 
 
-# -- notices -------------------------------------------------------------------------------
-
-def notify(user, kind: str, link: str, **payload: Any) -> Notice:
-    notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
-    db.session.add(notice)
-    return notice
-
-
-def unread_count_expression(user_id: int):
-    """SQL: the number of the user's unread notices (for the site header)."""
-    return (select(func.count(Notice.id)).where(Notice.user_id == user_id, Notice.read_at.is_(None))
-            .scalar_subquery())
-
-
-def unread_count(user) -> int:
-    return db.session.scalar(select(func.count(Notice.id)).where(
-        Notice.user_id == user.id, Notice.read_at.is_(None))) or 0
-
-
-def mark_notices_read(user) -> None:
-    for notice in db.session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))):
-        notice.read_at = utcnow()

@@ -6,7 +6,6 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from app.auth import queries, services
@@ -243,12 +242,6 @@ def admin_user_action(user_id: int):
         abort(400)
     user = db.get_or_404(User, user_id)
     action = request.form.get("action")
-    if user.id == current_user.id and action in {"deactivate", "revoke_admin"}:
-        flash(_("You cannot remove your own access."), "error")
-        return redirect(url_for("auth.admin_users"))
-    if action == "deactivate" and request.form.get("confirm") != "yes":
-        # Ask first: the person is signed out at once and cannot sign in any more.
-        return render_template("admin/deactivate.html", user=user, action_form=UserAdminForm())
     if action == "resend":
         if user.has_password:
             flash(_("%(email)s has already finished their account.", email=user.email), "error")
@@ -264,7 +257,15 @@ def admin_user_action(user_id: int):
                "revoke_admin": lambda: services.set_admin(current_user, user, False)}
     if action not in changes:
         abort(400)
-    changes[action]()
+    try:
+        if action == "deactivate" and request.form.get("confirm") != "yes":
+            services.refuse_own_access(current_user, user)  # the answer would be no: do not ask
+            # Ask first: the person is signed out at once and cannot sign in any more.
+            return render_template("admin/deactivate.html", user=user, action_form=UserAdminForm())
+        changes[action]()
+    except services.OwnAccess as error:
+        flash(str(error), "error")
+        return redirect(url_for("auth.admin_users"))
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("auth.admin_users"))

@@ -6,19 +6,18 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import User
-from app.authoring import services
+from app.authoring import queries, services
 from app.authoring.forms import ActionForm, AuthorForm, UploadForm
 from app.authoring.models import CourseUpload
 from app.content.course_zip import CourseZipError
 from app.content.models import Course
 from app.core.authz import AccessDenied, can, require
+from app.core.errors import Conflict
 from app.core.header import register_header_fact, register_nav_flag
+from app.core.views import commit_or_conflict
 from app.extensions import db
-from app.learning import routes as learning_routes
+from app.learning import lookup
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 
@@ -45,14 +44,16 @@ def zip_message(error: CourseZipError) -> str:
     return str(ZIP_MESSAGES[error.code]) % {"name": error.detail, "limit": error.values.get("limit", 0)}
 
 
-# For the profile page: may the signed-in person author any course? (The site header shows
-# the link to admins only; the fact rides along in the header's one statement.)
-register_header_fact("authors_a_course", services.authors_any_expression)
-register_nav_flag("may_author", lambda user, facts: bool(user.is_admin or facts["authors_a_course"]))
+def register() -> None:
+    """Called by create_app: for the profile page, may the signed-in person author any course?
+    (The site header shows the link to admins only; the fact rides along in the header's one
+    statement, `nav.may_author`.)"""
+    register_header_fact("authors_a_course", queries.authors_any_expression)
+    register_nav_flag("may_author", lambda user, facts: bool(user.is_admin or facts["authors_a_course"]))
 
 
 def load_course(slug: str) -> Course:
-    return learning_routes.load_course(slug, "course.author")
+    return lookup.load_course(slug, "course.author")
 
 
 def load_upload(course: Course, upload_id: int) -> CourseUpload:
@@ -122,7 +123,7 @@ def upload(slug: str | None = None):
 @bp.get("/<slug>/uploads/<int:upload_id>")
 @login_required
 def preview(slug: str, upload_id: int):
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    course = queries.course_by_slug(slug)
     upload = db.session.get(CourseUpload, upload_id)
     if upload is None or upload.course_slug != slug:
         abort(404)
@@ -142,14 +143,13 @@ def publish(slug: str, upload_id: int):
     if upload is None or upload.course_slug != slug or not ActionForm().validate_on_submit():
         abort(404 if upload is None or upload.course_slug != slug else 400)
     try:
-        services.publish_upload(current_user, upload)
-        db.session.commit()
+        with commit_or_conflict():
+            services.publish_upload(current_user, upload)
     except services.InvalidUpload:
         return redirect(url_for("authoring.preview", slug=slug, upload_id=upload_id))
-    except IntegrityError:
+    except Conflict:
         # A brand-new course published twice at the same moment (PostgreSQL): there was no
         # course row to lock yet, so the second insert of the slug fails. Nothing of it is kept.
-        db.session.rollback()
         flash(_("Someone published this course at the same moment, so this upload was not published. "
                 "Check the course's history, then publish again if this is the version you want."), "warning")
         return redirect(url_for("authoring.preview", slug=slug, upload_id=upload_id))
@@ -204,7 +204,7 @@ def add_author(slug: str):
     form = AuthorForm()
     user = None
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
+        user = queries.account_by_email(form.email.data)
         if user is None:
             form.email.errors.append(_("There is no account with this e-mail address; invite the person first."))
     if user is None:

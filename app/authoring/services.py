@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from app.authoring.changes import ChangeSummary, summarise_changes
 from app.authoring.models import CourseAuthor, CourseUpload
 from app.content import sync as sync_module
 from app.content.course_zip import CourseZipError, extract_course_zip, pack_course_folder
+from app.content.folders import course_folder
 from app.content.loader import load_course
 from app.content.models import Course, Item, ItemTranslation
 from app.content.problems import Problem
@@ -56,11 +57,6 @@ def _is_author(user, course: Course | None) -> bool:
         return False  # a new course: admins only (they pass every policy)
     return db.session.scalar(select(func.count()).select_from(CourseAuthor).where(
         CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id)) > 0
-
-
-def authors_any_expression(user_id: int):
-    """For the header facts: is the user an author of some course? (An EXISTS, no query.)"""
-    return exists().where(CourseAuthor.user_id == user_id)
 
 
 @policy("course.grant_author")
@@ -250,15 +246,16 @@ def published_folder(upload: CourseUpload) -> Path:
     return folder
 
 
-def course_folder(course: Course) -> Path:
-    """Where the course's current files are: its published upload, or ``COURSES_DIR/<slug>``."""
+def uploaded_course_folder(course: Course) -> Path | None:
+    """The folder of a course published from an upload, or None (registered with
+    app.content.folders in create_app, so the learner's media route finds uploaded courses)."""
     if course.upload_id is not None:
         upload = db.session.get(CourseUpload, course.upload_id)
         if upload is not None:
             return published_folder(upload)
-    return Path(current_app.config["COURSES_DIR"]) / course.slug
+    return None
 
 
 __all__ = ["AccessDenied", "CourseZipError", "InvalidUpload", "Preview", "authored_courses", "authors_of",
-           "check_zip", "course_folder", "course_zip", "grant_author", "preview_upload", "publish_upload",
+           "check_zip", "course_folder", "course_zip", "uploaded_course_folder", "grant_author", "preview_upload", "publish_upload",
            "restore_upload", "revoke_author", "upload_course", "uploads_of"]

@@ -27,16 +27,16 @@ from app.core import audit
 from app.core.dates import local_date
 from app.core.texts import setting_text
 from app.core.authz import policy, require
+from app.core.errors import InvalidInput
+from app.core.links import external_url, site_url, url_path
 from app.database import utcnow
 from app.extensions import db
 from app.learning import services as learning_services
 from app.notify.services import queue_email, register_template
 
-register_template("certificate_issued", _l("Your certificate is ready"))
-register_template("certificate_revoked", _l("Your certificate was revoked"))
 
 
-class RevocationError(ValueError):
+class RevocationError(InvalidInput):
     """A revocation cannot be made as asked (no reason given); the message says why."""
 
 PDF_LABELS = {
@@ -49,7 +49,7 @@ PDF_LABELS = {
 }
 
 
-class CertificateError(Exception):
+class CertificateError(InvalidInput):
     """The certificate cannot be issued or changed; str(error) says why."""
 
 
@@ -116,19 +116,19 @@ def certificate_page(q: str = "", *, status: str = "all", page: int = 1,
 
 
 def base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
+    return site_url()
 
 
 def verify_url(code: str) -> str:
-    return f"{base_url()}/verify/{codes.format_code(code)}"
+    return external_url("certificates.verify", code=codes.format_code(code))
 
 
 def issuer_id() -> str:
-    return f"{base_url()}/issuer"
+    return external_url("certificates.issuer")
 
 
 def status_list_url() -> str:
-    return f"{base_url()}/certificates/status-list"
+    return external_url("certificates.status_list")
 
 
 def signing_key():
@@ -187,7 +187,7 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         code=code, verify_url=verify_url(code),
         issuer={"id": issuer_id(), "name": current_app.config["PROGRAMME_NAME"], "url": base_url()},
         learner_name=name, email=user.email, salt=salt,
-        course={"slug": course.slug, "title": course.title("en"), "url": f"{base_url()}/courses/{course.slug}",
+        course={"slug": course.slug, "title": course.title("en"), "url": external_url("learning.course", slug=course.slug),
                 "description": _plain(course.summary("en")) or course.title("en"),
                 "criteria": "Complete the required lessons, pass the required quizzes and have the "
                             "required assignments approved by a mentor."},
@@ -208,7 +208,7 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
     audit.record("certificate_issue", actor=actor or user, target=f"Certificate:{certificate.id}",
                  course=course.slug)
     queue_email(user.email, "certificate_issued", user.locale, name=name, course=course.title(user.locale),
-                link=f"{base_url()}/certificates/{codes.format_code(code)}")
+                link=external_url("certificates.show", code=codes.format_code(code)))
     return certificate
 
 
@@ -221,7 +221,16 @@ def maybe_issue_certificate(user, course: Course) -> Certificate | None:
     return issue_certificate(user, course)
 
 
-learning_services.COMPLETION_HOOKS.append(lambda user, item: maybe_issue_certificate(user, item.course))
+def _issue_when_complete(user, item) -> None:
+    maybe_issue_certificate(user, item.course)
+
+
+def register() -> None:
+    """Called by create_app: the e-mails this package sends, and the completion hook that issues
+    a certificate when a learner completes a course."""
+    register_template("certificate_issued", _l("Your certificate is ready"))
+    register_template("certificate_revoked", _l("Your certificate was revoked"))
+    learning_services.register_completion_hook(_issue_when_complete)
 
 
 def active_certificate(user_id: int, course_id: int) -> Certificate | None:
@@ -255,15 +264,15 @@ def revoke(actor, certificate: Certificate, reason: str, *, tell_learner: bool =
     certificate.revoked_reason = reason[:200]
     audit.record("certificate_revoke", actor=actor, target=f"Certificate:{certificate.id}", reason=reason)
     if tell_learner and certificate.user is not None:
-        from app.assignments.services import notify
+        from app.notify.services import notify
 
         user = certificate.user
-        link = f"/certificates/{codes.format_code(certificate.code)}"
-        notify(user, "certificate_revoked", link, course=certificate.course.title(user.locale),
-               reason=certificate.revoked_reason)
+        code = codes.format_code(certificate.code)
+        notify(user, "certificate_revoked", url_path("certificates.show", code=code),
+               course=certificate.course.title(user.locale), reason=certificate.revoked_reason)
         queue_email(user.email, "certificate_revoked", user.locale, name=certificate.learner_name,
                     course=certificate.course.title(user.locale), reason=certificate.revoked_reason,
-                    link=base_url() + link)
+                    link=external_url("certificates.show", code=code))
 
 
 def reissue(actor, certificate: Certificate) -> Certificate:

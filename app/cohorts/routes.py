@@ -9,7 +9,6 @@ from flask import (Blueprint, abort, flash, make_response, redirect, render_temp
                    send_from_directory, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
@@ -18,14 +17,14 @@ from app.cohorts.forms import (ActionForm, FilterForm, LearnerMentorForm, fill_f
                                options, prepare_filter_form)
 from app.cohorts.access import trains_any_expression
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
-from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
+from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
 from app.core.authz import can, require
 from app.core.dates import file_stamp
 from app.core.header import register_header_fact, register_nav_flag
 from app.database import utcnow
 from app.extensions import db
-from app.learning.routes import current_lang
+from app.core.i18n import current_lang
 
 bp = Blueprint("cohorts", __name__)
 ASSETS = Path(__file__).with_name("static")
@@ -58,9 +57,11 @@ def asset(filename: str):
     return response
 
 
-# The site header's link to the cohorts: admins and trainers (from the header facts).
-register_header_fact("is_trainer", trains_any_expression)
-register_nav_flag("may_see_cohorts", lambda user, facts: bool(user.is_admin or facts["is_trainer"]))
+def register() -> None:
+    """Called by create_app: the header's "trains a cohort" fact, and its link to the cohorts
+    (`nav.may_see_cohorts`: admins and trainers)."""
+    register_header_fact("is_trainer", trains_any_expression)
+    register_nav_flag("may_see_cohorts", lambda user, facts: bool(user.is_admin or facts["is_trainer"]))
 
 
 def load_cohort(cohort_id: int, action: str = "cohort.view") -> Cohort:
@@ -82,22 +83,15 @@ def load_learner(cohort: Cohort, user_id: int) -> User:
 
 def mentor_choices(cohort: Cohort, none_label: str) -> list[tuple[int, str]]:
     """The cohort's mentors as (id, name), after a "none" entry with this label."""
-    mentors = db.session.execute(select(User.id, User.name, User.email).join(
-        Membership, Membership.user_id == User.id).where(
-        Membership.cohort_id == cohort.id, Membership.role == MENTOR).order_by(User.name, User.id)).all()
-    return [(0, none_label)] + [(user_id, name or email) for user_id, name, email in mentors]
+    return [(0, none_label)] + [(user_id, name or email) for user_id, name, email in queries.mentors_of(cohort)]
 
 
 @bp.get("/cohorts")
 @login_required
 def index():
     require(current_user, "cohort.list")
-    query = select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)
-    if not current_user.is_admin:
-        query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
-            Membership.user_id == current_user.id, Membership.role == "trainer")
-    return render_template("cohorts/index.html", cohorts=db.session.scalars(query).all(),
-                           may_create=can(current_user, "cohort.admin"))
+    cohorts = queries.cohort_list(None if current_user.is_admin else current_user.id)
+    return render_template("cohorts/index.html", cohorts=cohorts, may_create=can(current_user, "cohort.admin"))
 
 
 @bp.get("/cohorts/<int:cohort_id>")

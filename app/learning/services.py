@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.models import LESSON, Course, Enrolment, Item, Progress
 from app.core.authz import AccessDenied, policy, require
+from app.core.errors import InvalidInput
 from app.extensions import db
 
 
@@ -14,7 +15,13 @@ from app.extensions import db
 COMPLETION_HOOKS: list = []
 
 
-class NotALesson(Exception):
+def register_completion_hook(hook) -> None:
+    """Call ``hook(user, item)`` after each new completion (create_app registers them)."""
+    if hook not in COMPLETION_HOOKS:
+        COMPLETION_HOOKS.append(hook)
+
+
+class NotALesson(InvalidInput):
     """Only lessons are marked done by hand; quizzes are passed and assignments approved."""
 
 

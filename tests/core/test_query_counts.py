@@ -42,7 +42,7 @@ PAGES: dict[str, tuple[str, int]] = {
     "quiz": ("learner", 7),
     "quiz result": ("learner", 6),
     "assignment work page": ("learner", 11),
-    "review queue": ("mentor", 4),
+    "review queue": ("mentor", 8),
     "review page": ("mentor", 12),
     "notices": ("learner", 3),
     "certificates": ("learner", 3),
