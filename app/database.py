@@ -31,7 +31,7 @@ import sqlite3
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -132,6 +132,16 @@ def start_writing() -> None:
         raise RuntimeError("start_writing() with unsaved changes")
     g.db_reads_only = False
     session.rollback()
+
+
+def reload_expired(*objects) -> None:
+    """Read again the objects a rollback (or commit) expired, so that a page rendered after it
+    reads them here: templates never query (docs/architecture.md)."""
+    from app.extensions import db
+
+    for obj in objects:
+        if obj is not None and inspect(obj).expired_attributes:
+            db.session.refresh(obj)
 
 
 def register_transaction_modes(app: Flask) -> None:

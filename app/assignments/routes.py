@@ -6,10 +6,11 @@ from pathlib import Path
 
 from contextlib import suppress
 
-from flask import (Blueprint, Response, abort, current_app, flash, has_request_context, redirect,
+from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import files as file_store
@@ -22,7 +23,7 @@ from app.content.render import render_markdown
 from app.core.converters import MAX_ID
 from app.core.authz import can, require
 from app.core.errors import Conflict, EmptySubmission, status_of
-from app.core.header import header_facts, register_header_fact
+from app.core.header import register_header_fact, register_nav_flag
 from app.core.views import commit_or_conflict
 from app.extensions import db
 from app.learning import queries as learning_queries
@@ -70,15 +71,6 @@ def assignment_view(*, course, item, translation, outline, lang):
 
 
 
-@bp.app_context_processor
-def navigation():
-    """What the header shows a signed-in user: unread notices, and the review queue for mentors."""
-    if not has_request_context() or not current_user or not current_user.is_authenticated:
-        return {"nav": {}}
-    facts = header_facts(current_user)
-    return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
-
-
 @bp.app_template_global("viewable")
 def viewable(attachment) -> str | None:
     """How a page may show the attachment: "image", "pdf", or None (download only)."""
@@ -86,9 +78,12 @@ def viewable(attachment) -> str | None:
 
 
 def register() -> None:
-    """Called by create_app: the header's unread-notices and "mentors someone" facts."""
+    """Called by create_app: the header's unread-notices and "mentors someone" facts, and its
+    flags `nav.unread` and `nav.may_review` (the review queue's link)."""
     register_header_fact("unread_notices", notice_services.unread_count_expression)
     register_header_fact("is_mentor", services.is_mentor_expression)
+    register_nav_flag("unread", lambda user, facts: facts["unread_notices"])
+    register_nav_flag("may_review", lambda user, facts: bool(facts["is_mentor"]))
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")
@@ -139,7 +134,7 @@ def save_work(slug: str, item_slug: str):
 
 
 def _load_submission(submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
+    submission = queries.load_submission(submission_id)
     if submission is None:
         abort(404)
     return submission
@@ -264,6 +259,8 @@ def preferences():
 
 
 def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None):
+    if {"learner", "claimed_by"} & inspect(submission).unloaded:  # a rollback expired them
+        submission = queries.load_submission(submission.id, again=True)
     translation = learning_queries.translation_for(submission.item, current_lang())
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
@@ -284,7 +281,9 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=N
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])
                                           for c in options.rubric),
-                           render=render_markdown, may_review=may_review), status
+                           render=render_markdown, may_review=may_review,
+                           may_manage_comments={entry.id for entry in bank_entries
+                                                if can(current_user, "comment.manage", entry)}), status
 
 
 @bp.get("/review/<int:submission_id>")

@@ -10,6 +10,7 @@ from flask_babel import format_decimal, get_locale
 
 from app.config import LANGUAGE_NAMES
 from app.core.dates import show_date, show_datetime
+from app.core.header import navigation, register_nav_flag
 from app.core.texts import setting_text
 
 
@@ -24,6 +25,9 @@ def register_template_helpers(app: Flask) -> None:
         return url_for("static", filename=filename, v=digests[filename])
 
     app.jinja_env.globals["static_url"] = static_url
+    # The header's flags (`nav`), computed once per page before the template renders.
+    app.context_processor(navigation)
+    register_nav_flag("may_administer", lambda user, facts: bool(user.is_admin))
 
     @app.context_processor
     def inject_globals():

@@ -5,12 +5,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 
 from app.content.models import Item
-from app.core.authz import require
+from app.core.authz import can, require
 from app.core.errors import Conflict, status_of
 from app.core.views import commit_or_conflict
-from app.database import start_writing
+from app.database import reload_expired, start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.core.i18n import current_lang
@@ -28,7 +29,8 @@ def quiz_view(*, course, item, translation, outline, lang):
     quiz = services.quiz_of(translation)
     return render_template("quizzes/quiz.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, summary=summary, form=FlaskForm(),
-                           settings=quiz.settings, quiz=quiz)
+                           settings=quiz.settings, quiz=quiz,
+                           may_see_report=can(current_user, "quiz.report_all", item))
 
 
 
@@ -55,13 +57,14 @@ def _load_attempt(attempt_id: int):
     if attempt is None:
         abort(404)
     require(current_user, "attempt.view", attempt, hide=True)
-    item = db.session.get(Item, attempt.item_id)
+    item = db.session.get(Item, attempt.item_id, options=[joinedload(Item.course)])  # the pages link to it
     translation = learning_queries.translation_for(item, attempt.lang)
     return attempt, item, translation
 
 
 def attempt_page(attempt, item, translation, quiz, *, error=None, status=200, answers=None):
     """The questions as the learner sees them, with their saved answers (or `answers`) filled in."""
+    reload_expired(attempt, item, translation)  # after a refused save's rollback
     layout = grading.attempt_layout(quiz, attempt.seed)
     questions = grading.public_questions(quiz, layout)
     shown = dict(attempt.answers if answers is None else answers)
