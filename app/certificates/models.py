@@ -22,7 +22,7 @@ class Certificate(db.Model):
     code: Mapped[str] = mapped_column(String(16), unique=True)  # canonical, no hyphens
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
-    cohort_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"), index=True)
     lang: Mapped[str] = mapped_column(String(5), default="en")
     learner_name: Mapped[str] = mapped_column(String(200))  # as it was at issue
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
