@@ -131,15 +131,15 @@ def _register_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import app.models as _all_models  # noqa: F401  (every table on the metadata, for Alembic)
-    from app.auth.routes import bp as auth_bp
-    from app.core.routes import bp as core_bp
     from app.assignments.admin import bp as mentoring_bp
     from app.assignments.routes import bp as assignments_bp
+    from app.auth.routes import bp as auth_bp
     from app.authoring.routes import bp as authoring_bp
     from app.certificates.routes import bp as certificates_bp
     from app.cohorts.manage import bp as cohort_admin_bp
     from app.cohorts.routes import bp as cohorts_bp
     from app.core.converters import IdConverter
+    from app.core.routes import bp as core_bp
     from app.learning.routes import bp as learning_bp
     from app.offline.routes import bp as offline_bp
     from app.quizzes.routes import bp as quizzes_bp
@@ -159,11 +159,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from app.database import register_transaction_modes
     from app.core.errors import register_error_handlers
-    from app.core.templating import register_template_helpers
     from app.core.logs import register_request_logging
+    from app.core.templating import register_template_helpers
     from app.core.web import register_request_hooks
+    from app.database import register_transaction_modes
 
     register_transaction_modes(app)
     register_request_hooks(app)
@@ -174,10 +174,10 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from app.assignments.cli import assignments_cli, files_cli
+    from app.auth.cli import users_cli
     from app.certificates.cli import certificates_cli
     from app.cohorts.cli import cohorts_cli
     from app.content.cli import courses_cli
-    from app.auth.cli import users_cli
     from app.core.backup import backup_command
     from app.core.cli import demo_command
     from app.core.worker import worker_command

@@ -1,11 +1,10 @@
 """Read-only queries for the mentor's queue and the review page."""
 from __future__ import annotations
 
-from typing import Any
-
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload

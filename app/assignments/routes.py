@@ -4,8 +4,18 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, has_request_context, redirect,
-                   render_template, request, send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,8 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.assignments import files as file_store
 from app.assignments import queries, services
 from app.assignments.forms import CommentForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
-from app.assignments.models import (Attachment, CommentBankEntry, IllegalTransition,
-                                    MentorPreference, Notice, Submission)
+from app.assignments.models import Attachment, CommentBankEntry, IllegalTransition, MentorPreference, Notice, Submission
 from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.header import header_facts, register_header_fact
@@ -226,8 +235,8 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None):
     if scores is None:  # stored points are numbers: give each the level's own value, as the form has it
         scores = {c["id"]: level["points"] for c in options.rubric for level in c["levels"]
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
-    return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission, translation=translation,
-                           options=options, history=history, diffs=diffs,
+    return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission,
+                           translation=translation, options=options, history=history, diffs=diffs,
                            form=form, errors=errors, scores=scores or {}, comments=comments,
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])

@@ -16,9 +16,19 @@ from sqlalchemy.exc import IntegrityError
 
 from app.assignments import file_cleanup
 from app.assignments import files as file_store
-from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment,
-                                    CommentBankEntry, MentorLink, MentorPreference, Notice,
-                                    Review, Revision, Submission)
+from app.assignments.models import (
+    APPROVE,
+    REQUEST_CHANGES,
+    SUBMITTED,
+    Attachment,
+    CommentBankEntry,
+    MentorLink,
+    MentorPreference,
+    Notice,
+    Review,
+    Revision,
+    Submission,
+)
 from app.auth.models import User
 from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation

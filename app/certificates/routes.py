@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.certificates import codes, credential, services, status
-from app.certificates.models import Certificate
 from app.certificates.forms import CertificateSearch, RevokeForm
+from app.certificates.models import Certificate
 from app.core.authz import can, require
 from app.core.texts import setting_text
 from app.extensions import db, limiter
@@ -162,7 +162,8 @@ def jwks():
 
 @bp.get("/issuer")
 def issuer():
-    return jsonify(credential.issuer_profile(id=services.issuer_id(), name=services.current_app.config["PROGRAMME_NAME"],
+    return jsonify(credential.issuer_profile(id=services.issuer_id(),
+                                             name=services.current_app.config["PROGRAMME_NAME"],
                                              url=services.base_url()))
 
 

@@ -23,9 +23,9 @@ from app.certificates.completion import completion_status
 from app.certificates.models import Certificate
 from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
 from app.core import audit
+from app.core.authz import policy, require
 from app.core.dates import local_date
 from app.core.texts import setting_text
-from app.core.authz import policy, require
 from app.database import utcnow
 from app.extensions import db
 from app.learning import services as learning_services

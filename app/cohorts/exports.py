@@ -21,10 +21,10 @@ from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, S
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.labels import risk_text, state_labels
-from app.core.dates import local_moment, programme_zone
 from app.cohorts.models import LEARNER, Cohort, Membership
 from app.cohorts.queries import Column, cells_for, learner_summaries
 from app.content.models import Course, ItemTranslation
+from app.core.dates import local_moment, programme_zone
 from app.extensions import db
 from app.quizzes.models import FINISHED, QuizAttempt
 
@@ -144,7 +144,8 @@ def rubric_csv(cohort: Cohort, columns: list[Column], lang: str) -> bytes:
             .outerjoin(mentor, mentor.id == Review.mentor_id)
             .where(Review.id.in_(latest)).order_by(User.name, User.email, Submission.item_id)).all()
     header = [_("Name"), _("E-mail address"), _("Item"), _("Assignment"), _("State"), _("Revision"),
-              _("Reviewed (%(zone)s)", zone=programme_zone().key), _("Mentor"), _("Decision"), _("Total")] + [title for _id, title in criteria]
+              _("Reviewed (%(zone)s)", zone=programme_zone().key), _("Mentor"), _("Decision"), _("Total")]
+    header += [title for _id, title in criteria]
     return to_csv(header, (
         [name, email, titles[item_id][0], titles[item_id][1], labels.get(state, state), number, sent_at,
          mentor_name or "", _decision(decision), _points(total)]
@@ -160,8 +161,9 @@ def certificates_csv(cohort: Cohort, lang: str) -> bytes:
         .join(User, User.id == Certificate.user_id).join(Course, Course.id == Certificate.course_id)
         .where(Certificate.user_id.in_(_learner_ids(cohort)), Certificate.course_id.in_(cohort.course_ids))
         .order_by(User.name, User.email, Course.slug, Certificate.issued_at)).all() if cohort.course_ids else []
-    header = [_("Name"), _("E-mail address"), _("Course"), _("Certificate code"), _("Issued (%(zone)s)", zone=programme_zone().key),
-              _("Revoked (%(zone)s)", zone=programme_zone().key), _("Reason for revoking")]
+    header = [_("Name"), _("E-mail address"), _("Course"), _("Certificate code"),
+              _("Issued (%(zone)s)", zone=programme_zone().key), _("Revoked (%(zone)s)", zone=programme_zone().key),
+              _("Reason for revoking")]
     return to_csv(header, ([name, email, course.title(lang), code, issued, revoked, reason]
                            for name, email, course, code, issued, revoked, reason in rows))
 

@@ -12,8 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from app.assignments.models import MentorLink
 from app.auth.models import User
 from app.cohorts import allocation, enrolment, queries, reports, services
-from app.cohorts.forms import (ActionForm, AssignForm, BalanceForm, CohortForm, ConfirmForm, SettingsForm,
-                               TrainerForm, UploadForm, options)
+from app.cohorts.forms import (
+    ActionForm,
+    AssignForm,
+    BalanceForm,
+    CohortForm,
+    ConfirmForm,
+    SettingsForm,
+    TrainerForm,
+    UploadForm,
+    options,
+)
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
 from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.routes import load_cohort, mentor_choices
@@ -178,8 +187,9 @@ def confirm(cohort_id: int):
         return _upload_page(cohort, UploadForm(formdata=None), str(error), 400)
     except IntegrityError:  # the same rows confirmed twice at once (PostgreSQL): one wins
         db.session.rollback()
-        return _upload_page(cohort, UploadForm(formdata=None), _("These people were being enrolled at the same "
-                                                                  "moment by another request. Check the dashboard."), 409)
+        return _upload_page(cohort, UploadForm(formdata=None),
+                            _("These people were being enrolled at the same "
+                              "moment by another request. Check the dashboard."), 409)
     invited, added = earlier[0] + result.invited, earlier[1] + result.added
     if result.remaining:
         return render_template("cohorts/continue.html", cohort=cohort, done=invited + added, remaining=result.remaining,

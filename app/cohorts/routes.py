@@ -5,8 +5,17 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,9 +23,16 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.cohorts import allocation, charts, exports, queries, reports
-from app.cohorts.forms import (ActionForm, FilterForm, LearnerMentorForm, fill_filter_choices, filters_from,
-                               options, prepare_filter_form)
 from app.cohorts.access import trains_any_expression
+from app.cohorts.forms import (
+    ActionForm,
+    FilterForm,
+    LearnerMentorForm,
+    fill_filter_choices,
+    filters_from,
+    options,
+    prepare_filter_form,
+)
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
 from app.cohorts.services import CohortError, membership_of

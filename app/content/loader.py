@@ -171,7 +171,8 @@ def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]
         problems.append(Problem(path, item.doc.line("kind"), f"kind is {item.kind!r} but {base.kind!r} in {base_name}"))
     if base.kind and item.kind and base.required != item.required:
         problems.append(Problem(path, item.doc.line("required"),
-                                f"required is {str(item.required).lower()} but {str(base.required).lower()} in {base_name}"))
+                                f"required is {str(item.required).lower()} "
+                                f"but {str(base.required).lower()} in {base_name}"))
     mine, theirs = base.translation, item.translation
     if mine is None or theirs is None:
         return
@@ -183,7 +184,7 @@ def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]
     if mine.rubric is not None and theirs.rubric is not None:
         base_rubric, rubric = rubric_structure(mine.rubric), rubric_structure(theirs.rubric)
         if base_rubric != rubric:
-            index = next((i for i, (a, b) in enumerate(zip(base_rubric, rubric)) if a != b),
+            index = next((i for i, (a, b) in enumerate(zip(base_rubric, rubric, strict=False)) if a != b),
                          min(len(base_rubric), len(rubric)))
             problems.append(Problem(path, item.doc.line("rubric", index),
                                     f"rubric criteria differ from {base_name}: the same criterion ids, level "
@@ -197,7 +198,8 @@ def _render_summaries(course_file: CourseFile, resolver: CourseLinkResolver,
         local = CourseLinkResolver(resolver.course_slug, resolver.item_files, resolver.media)
         summaries[lang] = str(render_markdown(source, link_resolver=local, inline=True, limits=AUTHOR_LIMITS))
         for _url, reason in local.broken:
-            problems.append(Problem(course_file.path, course_file.lines.get(("summary", lang), 1), f"summary.{lang}: {reason}"))
+            problems.append(Problem(course_file.path, course_file.lines.get(("summary", lang), 1),
+                                    f"summary.{lang}: {reason}"))
     return summaries
 
 

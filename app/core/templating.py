@@ -5,8 +5,8 @@ import hashlib
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, url_for
-from markupsafe import Markup
 from flask_babel import format_decimal, get_locale
+from markupsafe import Markup
 
 from app.config import LANGUAGE_NAMES
 from app.core.dates import show_date, show_datetime

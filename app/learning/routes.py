@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
 from urllib.parse import quote
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

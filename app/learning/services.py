@@ -8,7 +8,6 @@ from app.content.models import LESSON, Course, Enrolment, Item, Progress
 from app.core.authz import AccessDenied, policy, require
 from app.extensions import db
 
-
 # Called with (user, item) after each new completion, in the same transaction; the
 # certificates feature registers the one that issues a certificate when the course is done.
 COMPLETION_HOOKS: list = []

@@ -75,7 +75,7 @@ def structure_differences(base: Quiz, translation: Quiz) -> list[tuple[int, str]
     if len(base.questions) != len(translation.questions):
         return [(1, f"the translation has {len(translation.questions)} questions, the base has {len(base.questions)}")]
     differences = []
-    for mine, theirs in zip(base.questions, translation.questions):
+    for mine, theirs in zip(base.questions, translation.questions, strict=True):
         line = max(1, theirs.line)
         if (mine.id, mine.type) != (theirs.id, theirs.type):
             message = f"question {theirs.id!r} ({theirs.type}) is {mine.id!r} ({mine.type}) in the base"

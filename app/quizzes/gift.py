@@ -148,7 +148,8 @@ def _distinct_ids(questions: list[Question]) -> list[tuple[int, str]]:
         while f"{question.id}-{counter}" in taken:
             counter += 1
         new_id = f"{question.id}-{counter}"
-        warnings.append((question.line, f"question name {question.id!r} is used before: this question's id is {new_id!r}"))
+        warnings.append((question.line,
+                         f"question name {question.id!r} is used before: this question's id is {new_id!r}"))
         taken.add(new_id)
         seen.add(new_id)
         question.id = new_id

@@ -18,8 +18,8 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from app.content.problems import Problem
