@@ -68,7 +68,8 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if proxies > 0:
         # Trust X-Forwarded-For/-Proto exactly as many hops deep as there are proxies: the
         # client address is then the one the outermost proxy saw, not one the client wrote.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        # Flask documents wrapping wsgi_app in middleware; its type declares it a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     configure_logging(app)
 
 

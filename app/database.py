@@ -29,10 +29,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -155,6 +156,12 @@ def register_transaction_modes(app: Flask) -> None:
             from app.extensions import db
 
             db.session.rollback()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The number of rows an UPDATE or DELETE run by Session.execute matched. The session
+    returns a CursorResult for those, but is typed as returning a Result (no rowcount)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def utcnow() -> datetime:

@@ -55,10 +55,10 @@ def review_queue(mentor, lang: str) -> list[QueueRow]:
 
 def submission_history(submission: Submission) -> list[Revision]:
     """All revisions with their files and reviews, loaded in three queries."""
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(Revision).where(Revision.submission_id == submission.id).order_by(Revision.number)
         .options(selectinload(Revision.attachments), selectinload(Revision.reviews))
-    ).all()
+    ))
 
 
 def previous_scores(history: list[Revision]) -> tuple[int | None, dict[str, Any]]:

@@ -96,6 +96,8 @@ def save_work(slug: str, item_slug: str):
     item = load_item(course, item_slug)
     lang = current_lang()
     translation = learning_queries.translation_for(item, lang)
+    if translation is None:
+        abort(404)
     options = services.options_for(translation)
     # Allow this form the files it may carry, so a too-large file is answered here, text kept.
     request.max_content_length = int(options.max_count * options.max_mb * 1024 * 1024) + UPLOAD_SLACK
@@ -223,6 +225,8 @@ def preferences():
 
 def _review_page(submission, form, *, errors=(), status=200, scores=None):
     translation = learning_queries.translation_for(submission.item, current_lang())
+    if translation is None:
+        abort(404)
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
              for i, rev in enumerate(history) if i > 0}
@@ -263,6 +267,8 @@ def send_review(submission_id: int):
     if not form.validate_on_submit():
         abort(400)
     translation = learning_queries.translation_for(submission.item, current_lang())
+    if translation is None:
+        abort(404)
     options = services.options_for(translation)
     scores = {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
     decision = request.form.get("decision", "")

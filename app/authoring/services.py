@@ -53,8 +53,8 @@ class Preview:
 def _is_author(user, course: Course | None) -> bool:
     if course is None:
         return False  # a new course: admins only (they pass every policy)
-    return db.session.scalar(select(func.count()).select_from(CourseAuthor).where(
-        CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id)) > 0
+    return db.session.execute(select(func.count()).select_from(CourseAuthor).where(
+        CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id)).scalar_one() > 0
 
 
 @policy("course.grant_author")
@@ -123,7 +123,7 @@ def publish_upload(user, upload: CourseUpload) -> sync_module.SyncReport:
     if spec is None:
         raise InvalidUpload(problems)
     report = sync_module.sync_courses([spec], [], retire_missing=False)
-    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    course = db.session.execute(select(Course).where(Course.slug == spec.slug)).scalar_one()  # synced just above
     course.upload_id = upload.id
     upload.published_at, upload.published_by_id = utcnow(), user.id
     db.session.flush()

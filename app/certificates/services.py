@@ -203,7 +203,10 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()  # a concurrent completion issued it first
-        return active_certificate(user.id, course.id)
+        winner = active_certificate(user.id, course.id)
+        if winner is None:  # not that: another constraint failed
+            raise
+        return winner
     audit.record("certificate_issue", actor=actor or user, target=f"Certificate:{certificate.id}",
                  course=course.slug)
     queue_email(user.email, "certificate_issued", user.locale, name=name, course=course.title(user.locale),

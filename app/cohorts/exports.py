@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import aliased
 
 from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, Submission
@@ -74,7 +74,7 @@ def progress_csv(cohort: Cohort, columns: list[Column], now: datetime) -> bytes:
 def quizzes_csv(cohort: Cohort, columns: list[Column]) -> bytes:
     """One row per learner and quiz tried: attempts, best score, passed."""
     titles = {c.item_id: (c.label, c.title) for c in columns if c.kind == "quiz"}
-    rows = []
+    rows: Sequence[Row[*tuple[Any, ...]]] = []
     if titles:
         finished = QuizAttempt.state == FINISHED
         rows = db.session.execute(
@@ -127,7 +127,7 @@ def rubric_csv(cohort: Cohort, columns: list[Column], lang: str) -> bytes:
     titles = {c.item_id: (c.label, c.title) for c in columns if c.kind == "assignment"}
     criteria = _criteria(columns, lang)
     labels = state_labels()
-    rows = []
+    rows: Sequence[Row[*tuple[Any, ...]]] = []
     if titles:
         latest = (select(func.max(Review.id)).join(Revision, Revision.id == Review.revision_id)
                   .join(Submission, Submission.id == Revision.submission_id)

@@ -97,7 +97,7 @@ def load_learner(cohort: Cohort, user_id: int) -> User:
     membership = membership_of(cohort, user_id)
     if membership is None or membership.role != LEARNER:
         abort(404)
-    return db.session.get(User, user_id)
+    return db.session.get_one(User, user_id)  # a member is a user (foreign key)
 
 
 def mentor_choices(cohort: Cohort, none_label: str) -> list[tuple[int, str]]:
@@ -159,7 +159,8 @@ def set_mentor(cohort_id: int, user_id: int):
         abort(400)
     try:
         if form.mentor_id.data:
-            allocation.assign_mentor(current_user, cohort, person, db.session.get(User, form.mentor_id.data))
+            # The form accepts only the ids of this cohort's mentors.
+            allocation.assign_mentor(current_user, cohort, person, db.session.get_one(User, form.mentor_id.data))
         else:
             allocation.unassign_mentor(current_user, cohort, person)
     except CohortError as error:
@@ -212,8 +213,7 @@ def export(cohort_id: int, kind: str):
     now = utcnow()
     body = exports.build(kind, cohort, queries.columns_of(cohort, current_lang()), current_lang(), now)
     response = make_response(body)
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
+    response.mimetype = "text/csv"  # werkzeug adds "; charset=utf-8" to a text type
     response.headers["Content-Disposition"] = (
         f'attachment; filename="cohort-{cohort.id}-{kind}-{file_stamp(now)}.csv"')
     response.headers["Cache-Control"] = "private, no-store"

@@ -12,12 +12,12 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 LESSON, QUIZ, ASSIGNMENT = "lesson", "quiz", "assignment"
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "course"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +46,7 @@ class Course(db.Model):
         return self.summaries.get(lang) or self.summaries.get("en") or ""
 
 
-class Item(db.Model):
+class Item(Model):
     __tablename__ = "item"
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
@@ -69,7 +69,7 @@ class Item(db.Model):
         return self.required and self.retired_at is None
 
 
-class ItemTranslation(db.Model):
+class ItemTranslation(Model):
     __tablename__ = "item_translation"
     __table_args__ = (UniqueConstraint("item_id", "lang"),)
 
@@ -87,7 +87,7 @@ class ItemTranslation(db.Model):
     item: Mapped[Item] = relationship(back_populates="translations")
 
 
-class CourseMedia(db.Model):
+class CourseMedia(Model):
     """A picture or download in a course folder, served under a URL that carries its hash."""
 
     __tablename__ = "course_media"
@@ -99,7 +99,7 @@ class CourseMedia(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     __tablename__ = "enrolment"
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 
@@ -109,7 +109,7 @@ class Enrolment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Progress(db.Model):
+class Progress(Model):
     """An item finished by a learner: a lesson marked done, a quiz passed, an assignment approved."""
 
     __tablename__ = "progress"

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,7 +22,7 @@ from app.learning import queries, services
 bp = Blueprint("learning", __name__)
 
 # Other features show their kinds of item (quiz, assignment) by registering a view here.
-ITEM_VIEWS: dict[str, callable] = {}
+ITEM_VIEWS: dict[str, Callable[..., ResponseReturnValue]] = {}
 
 
 def current_lang() -> str:

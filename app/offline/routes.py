@@ -93,6 +93,8 @@ def refused(code: str, status: int, **extra):
 @bp.get("/sw.js")
 def service_worker():
     """Served from the root so that its scope covers the whole site."""
+    if current_app.static_folder is None:  # Flask's default (app/static) is never switched off here
+        abort(404)
     response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -147,8 +149,10 @@ def _apply(kind: str, payload: dict) -> dict:
         attempt = db.session.get(QuizAttempt, _int(payload.get("attempt")))
         if attempt is None:
             abort(404)
-        item = db.session.get(Item, attempt.item_id)
+        item = db.session.get_one(Item, attempt.item_id)
         translation = learning_queries.translation_for(item, attempt.lang)
+        if translation is None:
+            abort(404)
         quiz = quiz_services.quiz_of(translation)
         fields = payload.get("answers")
         if not isinstance(fields, dict):

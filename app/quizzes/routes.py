@@ -37,6 +37,8 @@ def start(slug: str, item_slug: str):
     course = load_course(slug)
     item = load_item(course, item_slug)
     translation = learning_queries.translation_for(item, current_lang())
+    if translation is None:
+        abort(404)
     try:
         attempt = services.start_attempt(current_user, item, translation)
         db.session.commit()
@@ -54,8 +56,10 @@ def _load_attempt(attempt_id: int):
     if attempt is None:
         abort(404)
     require(current_user, "attempt.view", attempt, hide=True)
-    item = db.session.get(Item, attempt.item_id)
+    item = db.session.get_one(Item, attempt.item_id)
     translation = learning_queries.translation_for(item, attempt.lang)
+    if translation is None:
+        abort(404)
     return attempt, item, translation
 
 
@@ -83,8 +87,8 @@ def answers_from_form(quiz, layout, form) -> dict:
             answers[question.id] = {prompt: [form[prefix + prompt]] for prompt in prompts
                                     if form.get(prefix + prompt) in tokens}
         elif question.type in CHOICE_TYPES:
-            tokens = option_tokens(layout, question.id)
-            answers[question.id] = [tokens[v] for v in form.getlist(f"q.{question.id}") if v in tokens]
+            option_ids = option_tokens(layout, question.id)
+            answers[question.id] = [option_ids[v] for v in form.getlist(f"q.{question.id}") if v in option_ids]
         elif question.type != "description":
             answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()][:1]
     return answers
@@ -208,5 +212,7 @@ def quiz_report(slug: str, item_slug: str):
         abort(404)  # no such cohort
     scope = report.report_scope(current_user, item, int(chosen) if chosen else None)
     translation = learning_queries.translation_for(item, current_lang())
+    if translation is None:
+        abort(404)
     return render_template("quizzes/report.html", course=course, item=item, translation=translation, scope=scope,
                            report=report.quiz_report(item, services.quiz_of(translation), scope))
