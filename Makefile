@@ -53,8 +53,10 @@ run: install compile-translations
 	$(DEV) $(FLASK) demo --if-empty
 	$(DEV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process).
+TEST_WORKERS ?= auto
 test: install-test compile-translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade) and mypy on app/; both are
 # configured in pyproject.toml. `$(BIN)/ruff check --fix` applies ruff's safe fixes.

@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 instance_path=os.environ.get("NERGI_INSTANCE_PATH") or None)
     _configure(app, test_config)
     _register_extensions(app)
+    _register_parts()
     _register_blueprints(app)
     _register_hooks(app)
     _register_commands(app)
@@ -130,6 +131,15 @@ def _register_extensions(app: Flask) -> None:
     login_manager.refresh_view = "auth.login"
 
 
+def _register_parts() -> None:
+    """Hand lower layers what they use from higher ones (docs/architecture.md, "Layers"):
+    the content loader reads quizzes in the syntax the quizzes package defines."""
+    from app.content.quiz_format import register_quiz_format
+    from app.quizzes.authoring import QUIZ_FORMAT
+
+    register_quiz_format(QUIZ_FORMAT)
+
+
 def _register_blueprints(app: Flask) -> None:
     import app.models as _all_models  # noqa: F401  (every table on the metadata, for Alembic)
     from app.assignments.admin import bp as mentoring_bp
@@ -180,7 +190,7 @@ def _register_commands(app: Flask) -> None:
     from app.cohorts.cli import cohorts_cli
     from app.content.cli import courses_cli
     from app.core.backup import backup_command
-    from app.core.cli import demo_command
+    from app.demo import demo_command
     from app.core.worker import worker_command
     from app.notify.cli import outbox_cli
 

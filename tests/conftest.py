@@ -13,10 +13,16 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from app import create_app
+from app.content.quiz_format import register_quiz_format
+from app.quizzes.authoring import QUIZ_FORMAT
 from app.config import normalise_database_url
 from app.extensions import db
 from tests.support.factories import Factories
 from tests.support.smtp import SMTPServer
+
+# Tests load courses without an app too (tests/content): hand the loader the quiz syntax as
+# create_app does.
+register_quiz_format(QUIZ_FORMAT)
 
 #: Under pytest-xdist (`make test` runs the suite on every core), each worker process has a
 #: database of its own: on SQLite a file in its own temporary folder, on PostgreSQL the

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from app.content import checks
+from app.content.quiz_format import quiz_format
 from app.content.assignment import ASSIGNMENT_KEYS, Rubric, read_assignment
 from app.content.files import ItemFile
 from app.content.links import CourseLinkResolver, find_line
@@ -136,9 +137,7 @@ class _Renderer:
         return str(self(source))
 
     def quiz(self, quiz: Any) -> Any:
-        from app.quizzes.authoring import render_quiz
-
-        return render_quiz(quiz, self)
+        return quiz_format().render(quiz, self)
 
     def check_body(self, body: str, first_line: int) -> None:
         """Report admonition types outside note/tip/warning and text too complex to render."""
@@ -155,16 +154,12 @@ class _Renderer:
 
 def _parse_quiz_md(body: str, meta: dict[str, Any], path: str, first_line: int,
                    doc: YamlDoc) -> tuple[Any, list[Problem]]:
-    from app.quizzes.authoring import parse_quiz_markdown
-
-    return parse_quiz_markdown(body, meta, path=path, first_line=first_line, meta_line_of=doc.line_of())
+    return quiz_format().parse_markdown(body, meta, path=path, first_line=first_line, meta_line_of=doc.line_of())
 
 
 def _read_gift(item: ItemFile, resolver: CourseLinkResolver) -> ReadItem:
-    from app.quizzes.authoring import parse_gift_with_warnings
-
     text, path = item.file.text, item.file.path
-    meta, quiz, problems, warnings = parse_gift_with_warnings(text, path=path)
+    meta, quiz, problems, warnings = quiz_format().parse_gift(text, path=path)
     if not meta:
         # A GIFT file as Moodle exports it: no settings lines, so the defaults of
         # docs/authoring.md ("GIFT files from Moodle").

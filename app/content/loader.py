@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.content.assignment import rubric_structure
+from app.content.quiz_format import quiz_format
 from app.content.checks import SLUG_RE, SLUG_RULE
 from app.content.course_file import CourseFile, read_course_file
 from app.content.files import COURSE_FILE, CourseFolder, scan_course
@@ -177,9 +178,7 @@ def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]
     if mine is None or theirs is None:
         return
     if mine.quiz is not None and theirs.quiz is not None:
-        from app.quizzes.authoring import structure_differences
-
-        for line, message in structure_differences(mine.quiz, theirs.quiz):
+        for line, message in quiz_format().structure_differences(mine.quiz, theirs.quiz):
             problems.append(Problem(path, line, f"{message} ({base_name})"))
     if mine.rubric is not None and theirs.rubric is not None:
         base_rubric, rubric = rubric_structure(mine.rubric), rubric_structure(theirs.rubric)

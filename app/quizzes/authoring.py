@@ -14,6 +14,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from app.content.quiz_format import QuizFormat
 from app.quizzes.gift import parse_gift, parse_gift_bytes, parse_gift_with_warnings
 from app.quizzes.markdown_syntax import parse_quiz_markdown
 from app.quizzes.model import Option, Question, Quiz
@@ -114,3 +115,8 @@ def render_quiz(quiz: Quiz, render: Render) -> Quiz:
             option.feedback_html = block(option.feedback_md)
             option.match_html = inline(option.match_md)
     return result
+
+
+#: What create_app hands to the content loader (app.content.quiz_format).
+QUIZ_FORMAT = QuizFormat(parse_markdown=parse_quiz_markdown, parse_gift=parse_gift_with_warnings,
+                         render=render_quiz, structure_differences=structure_differences)

@@ -44,7 +44,7 @@ _TRUE_FALSE = {"t": True, "true": True, "f": False, "false": False}
 TRUE_FALSE_WORDS = {
     "en": ("True", "False"),
     "ka": ("მართალია", "მცდარია"),
-    "az": ("Doğrudur", "Yanlışdır"),
+    "az": ("Doğru", "Yanlış"),
     "hy": ("Ճիշտ է", "Սխալ է"),
     "ru": ("Верно", "Неверно"),
 }

@@ -38,7 +38,7 @@ def test_a_box_titled_like_another_type_is_left_alone():
 @pytest.mark.parametrize(("path", "words"), [
     ("quiz/04-check.en.gift", ("True", "False")),
     ("quiz/04-check.ka.gift", ("მართალია", "მცდარია")),
-    ("quiz/04-check.az.gift", ("Doğrudur", "Yanlışdır")),
+    ("quiz/04-check.az.gift", ("Doğru", "Yanlış")),
     ("quiz/04-check.hy.gift", ("Ճիշտ է", "Սխալ է")),
     ("quiz/04-check.ru.gift", ("Верно", "Неверно")),
     ("upload.gift", ("True", "False")),

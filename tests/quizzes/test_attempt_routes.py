@@ -251,3 +251,24 @@ def test_option_values_are_per_attempt_tokens(client, auth, factories, app):
     page = client.get(start(client, course)).get_data(as_text=True)
     values = re.findall(r'name="q\.duty" value="([^"]+)"', page)
     assert values == ["o1", "o2"]  # never the authored ids a, b
+
+
+def test_by_default_a_failed_attempt_hides_the_answers_until_the_last_attempt(client, auth, factories, app):
+    """Issue 13: which questions were not right, but not the right options, until the learner
+    passes or has used every attempt; the page does not send them to feedback it hides."""
+    course = make_quiz(factories, app, settings={"attempts": 2})  # show_answers left at its default
+    auth.login_as(factories.make_user())
+    first = answer(client, start(client, course), duty="a", council="city hall")
+    result = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "Not right" in result and "MARKER" not in result and "Sakrebulo" not in result
+    assert "Go back to the lesson for the questions marked “Not right”, then try again." in result
+    assert "Read the feedback" not in result
+    assert ("The right answers and the explanations are shown once you pass this quiz or have used all "
+            "your attempts.") in result
+
+    last = answer(client, start(client, course), duty="a", council="city hall")
+    result = client.get(last.headers["Location"]).get_data(as_text=True)
+    assert "Not passed. You have used all your attempts." in result
+    assert "FEEDBACK-CSO-MARKER" in result and "GENERAL-FEEDBACK-MARKER" in result and "Sakrebulo" in result
+    # ... and the first attempt's page shows them now too.
+    assert "FEEDBACK-CSO-MARKER" in client.get(first.headers["Location"]).get_data(as_text=True)
