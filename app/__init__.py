@@ -190,8 +190,8 @@ def _register_commands(app: Flask) -> None:
     from app.cohorts.cli import cohorts_cli
     from app.content.cli import courses_cli
     from app.core.backup import backup_command
-    from app.demo import demo_command
     from app.core.worker import worker_command
+    from app.demo import demo_command
     from app.notify.cli import outbox_cli
 
     app.cli.add_command(users_cli)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.content.assignment import rubric_structure
-from app.content.quiz_format import quiz_format
 from app.content.checks import SLUG_RE, SLUG_RULE
 from app.content.course_file import CourseFile, read_course_file
 from app.content.files import COURSE_FILE, CourseFolder, scan_course
 from app.content.items import AUTHOR_LIMITS, ReadItem, read_item
 from app.content.links import CourseLinkResolver
 from app.content.problems import Problem
+from app.content.quiz_format import quiz_format
 from app.content.render import render_markdown, renderer_version
 from app.content.report import format_report
 from app.content.spec import BASE_LANGUAGE, LANGUAGES, CourseSpec, ItemSpec
