@@ -132,12 +132,42 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _register_parts() -> None:
-    """Hand lower layers what they use from higher ones (docs/architecture.md, "Layers"):
-    the content loader reads quizzes in the syntax the quizzes package defines."""
+    """Hand lower layers what they use from higher ones (docs/architecture.md, "Layers"), here and
+    not as a side effect of importing a module. Every call is idempotent: tests build many apps."""
+    from app.assignments import queries as assignment_queries
+    from app.assignments import routes as assignment_routes
+    from app.assignments import services as assignment_services
+    from app.authoring.services import uploaded_course_folder
+    from app.certificates import services as certificate_services
+    from app.certificates.completion import completion_status
+    from app.cohorts import access as cohort_access
+    from app.cohorts import routes as cohort_routes
+    from app.cohorts import services as cohort_services
+    from app.content.folders import register_folder_resolver
     from app.content.quiz_format import register_quiz_format
+    from app.learning.lookup import register_item_view, register_page_part
     from app.quizzes.authoring import QUIZ_FORMAT
+    from app.quizzes.routes import quiz_view
 
+    # content reads quizzes in the quizzes package's syntax, and finds uploaded courses' folders
     register_quiz_format(QUIZ_FORMAT)
+    register_folder_resolver(uploaded_course_folder)
+    # learning shows items of the other kinds, and their parts of the home and course pages
+    register_item_view("quiz", quiz_view)
+    register_item_view("assignment", assignment_routes.assignment_view)
+    register_page_part("home", "is_mentor", lambda user, lang, facts: bool(facts.get("is_mentor")))
+    register_page_part("home", "reviews", lambda user, lang, facts: (
+        assignment_queries.review_queue(user, lang) if facts.get("is_mentor") else []))
+    register_page_part("course", "completion", lambda user, course: completion_status(user.id, course))
+    register_page_part("course", "certificate",
+                       lambda user, course: certificate_services.active_certificate(user.id, course.id))
+    # e-mail templates, header facts, cohort roles and the certificate's completion hook
+    assignment_services.register()
+    assignment_routes.register()
+    certificate_services.register()
+    cohort_access.register()
+    cohort_services.register()
+    cohort_routes.register()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -4,7 +4,6 @@ from app.assignments.models import (
     CommentBankEntry,
     MentorLink,
     MentorPreference,
-    Notice,
     Review,
     Revision,
     Submission,
@@ -15,6 +14,6 @@ from app.certificates.models import Certificate
 from app.cohorts.models import Cohort, CohortCourse, Membership
 from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress
 from app.core.models import AuditEvent
-from app.notify.models import OutboxMessage
+from app.notify.models import Notice, OutboxMessage
 from app.offline.models import IdempotencyKey
 from app.quizzes.models import QuizAttempt

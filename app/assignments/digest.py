@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from app.assignments.models import MentorPreference, Notice
+from app.assignments.models import MentorPreference
 from app.auth.models import User
 from app.database import rowcount
 from app.extensions import db
+from app.notify.models import Notice
 from app.notify.services import queue_email
 
 

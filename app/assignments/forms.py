@@ -29,8 +29,9 @@ class ReviewForm(FlaskForm):
     feedback = TextAreaField(_l("Feedback to the learner (Markdown)"), validators=[Length(max=100_000)])
 
 
-class CommentForm(FlaskForm):
-    text = TextAreaField(_l("New comment for the bank"), validators=[DataRequired(REQUIRED), Length(max=5000)])
+class CommentActionForm(FlaskForm):
+    """The comment bank's buttons post the review form; its token is what is checked here.
+    The text's rules (not empty, at most 5,000 characters) are in app/assignments/comments.py."""
 
 
 class MentorLinkForm(FlaskForm):

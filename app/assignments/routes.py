@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -22,16 +23,21 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.assignments import archive, comments, queries, services
 from app.assignments import files as file_store
-from app.assignments import queries, services
-from app.assignments.forms import CommentForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
-from app.assignments.models import Attachment, CommentBankEntry, IllegalTransition, MentorPreference, Notice, Submission
+from app.assignments import queue as review_queue
+from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
+from app.assignments.models import Attachment, IllegalTransition, MentorPreference, Submission
 from app.content.render import render_markdown
 from app.core.authz import can, require
+from app.core.converters import MAX_ID
 from app.core.header import header_facts, register_header_fact
+from app.core.i18n import current_lang
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
+from app.learning.lookup import load_course, load_item
+from app.notify import services as notice_services
+from app.notify.models import Notice
 
 bp = Blueprint("assignments", __name__)
 UPLOAD_SLACK = 2 * 1024 * 1024
@@ -73,7 +79,6 @@ def assignment_view(*, course, item, translation, outline, lang):
     return _work_page(course, item, translation, outline, lang, submission=submission, form=form)
 
 
-ITEM_VIEWS["assignment"] = assignment_view
 
 
 @bp.app_context_processor
@@ -85,8 +90,16 @@ def navigation():
     return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
 
 
-register_header_fact("unread_notices", services.unread_count_expression)
-register_header_fact("is_mentor", services.is_mentor_expression)
+@bp.app_template_global("viewable")
+def viewable(attachment) -> str | None:
+    """How a page may show the attachment: "image", "pdf", or None (download only)."""
+    return archive.viewable_kind(attachment)
+
+
+def register() -> None:
+    """Called by create_app: the header's unread-notices and "mentors someone" facts."""
+    register_header_fact("unread_notices", notice_services.unread_count_expression)
+    register_header_fact("is_mentor", services.is_mentor_expression)
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")
@@ -194,18 +207,61 @@ def download(attachment_id: int):
     path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
+    return _file_headers(response)
+
+
+def _file_headers(response):
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+@bp.get("/files/<int:attachment_id>/view")
+@login_required
+def view_file(attachment_id: int):
+    """A PDF or a picture shown in the page (same rights as downloading it). Chrome shows no PDF
+    under a sandbox (CSP or iframe attribute), so a PDF gets a CSP without scripts that only
+    this site may frame; its bytes passed the %PDF check and nosniff keeps it a PDF."""
+    attachment = services.attachment_to_download(current_user, attachment_id)
+    kind = archive.viewable_kind(attachment)
+    if kind is None:
+        abort(404)
+    path = file_store.stored_path(Path(current_app.config["UPLOAD_FOLDER"]), attachment.stored_name)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=False,
+                         download_name=attachment.original_name, max_age=0)
+    if kind == "pdf":
+        # (Chrome's viewer page needs inline styles: crbug.com/343754409.)
+        response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                                       "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    else:
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'self'"
+    return _file_headers(response)
+
+
+@bp.get("/assignments/<int:submission_id>/files.zip")
+@login_required
+def download_all(submission_id: int):
+    """Every submitted file of the work as one zip, written while it is sent."""
+    submission = _load_submission(submission_id)
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    entries = [(name, file_store.stored_path(folder, attachment.stored_name), attachment.size, attachment.created_at)
+               for name, attachment in archive.files_to_zip(current_user, submission)]
+    # No request context in the generator: the database session ends before the first byte goes.
+    response = Response(archive.stream_zip(entries), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="work-{submission.id}.zip"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return _file_headers(response)
 
 
 @bp.get("/review")
 @login_required
 def queue():
-    rows = queries.review_queue(current_user, current_lang())
+    result = review_queue.queue_page(current_user, current_lang(), review_queue.parse_filters(request.args))
     preference = db.session.get(MentorPreference, current_user.id)
-    return render_template("assignments/queue.html", rows=rows,
+    return render_template("assignments/queue.html", result=result, filters=result.filters,
                            preference_form=PreferenceForm(daily_digest=bool(preference and preference.daily_digest)))
 
 
@@ -223,15 +279,16 @@ def preferences():
     return redirect(url_for("assignments.queue"))
 
 
-def _review_page(submission, form, *, errors=(), status=200, scores=None):
+def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None):
     translation = learning_queries.translation_for(submission.item, current_lang())
     if translation is None:
         abort(404)
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
              for i, rev in enumerate(history) if i > 0}
-    comments = db.session.scalars(select(CommentBankEntry).where(
-        CommentBankEntry.item_id == submission.item_id).order_by(CommentBankEntry.id)).all()
+    bank = {"open": None, "new_text": None, "texts": {}, "shared": None, **(bank or {})}
+    may_review = can(current_user, "submission.review", submission)
+    bank_entries = comments.comment_bank_for(current_user, submission) if may_review else []
     options = services.options_for(translation)
     # A new version starts from the scores the last version got, marked as such (never on a
     # form sent back with the mentor's own choices).
@@ -241,12 +298,11 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None):
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
     return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission,
                            translation=translation, options=options, history=history, diffs=diffs,
-                           form=form, errors=errors, scores=scores or {}, comments=comments,
+                           form=form, errors=errors, scores=scores or {}, comments=bank_entries, bank=bank,
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])
                                           for c in options.rubric),
-                           comment_form=CommentForm(), render=render_markdown,
-                           may_review=can(current_user, "submission.review", submission)), status
+                           render=render_markdown, may_review=may_review), status
 
 
 @bp.get("/review/<int:submission_id>")
@@ -305,16 +361,68 @@ def claim(submission_id: int):
     return redirect(url_for("assignments.review", submission_id=submission_id))
 
 
+def _comment_action(verb: str, comment_id: int, submission, form) -> tuple[str, bool]:
+    """Do one comment-bank action; (the message to show, whether the bank's boxes keep their text)."""
+    if verb == "add":
+        comments.add_comment(current_user, submission, request.form.get("text"),
+                             shared=bool(request.form.get("shared")))
+        return _("The comment is saved."), False
+    if verb == "insert":
+        entry = comments.comment_for_insert(current_user, submission, comment_id)
+        form.feedback.data = comments.with_comment(form.feedback.data, entry.text)
+        return _("The comment is added at the end of your feedback."), True
+    if verb == "save":
+        comments.edit_comment(current_user, comment_id, request.form.get(f"text-{comment_id}"),
+                              shared=bool(request.form.get(f"shared-{comment_id}")))
+        return _("The comment is saved."), False
+    if verb == "delete":
+        comments.delete_comment(current_user, comment_id)
+        return _("The comment is deleted."), False
+    abort(400)
+
+
 @bp.post("/review/<int:submission_id>/comments")
 @login_required
-def add_comment(submission_id: int):
+def comment_bank(submission_id: int):
+    """Every comment-bank button posts the review form here (the buttons name it with `form=`),
+    so the page comes back with the mentor's feedback and chosen levels as they were.
+    `comment_action` is "add", "insert:<id>", "save:<id>" or "delete:<id>"."""
     submission = _load_submission(submission_id)
+    if not CommentActionForm().validate_on_submit():
+        abort(400)
     require(current_user, "submission.review", submission)
-    form = CommentForm()
-    if form.validate_on_submit():
-        services.add_comment(current_user, submission.item, form.text.data)
+    form = ReviewForm()
+    verb, _sep, raw_id = request.form.get("comment_action", "").partition(":")
+    comment_id = int(raw_id) if raw_id.isdigit() and int(raw_id) <= MAX_ID else 0
+    # What the mentor typed into the bank's boxes comes back with the page unless it was saved.
+    bank = {"open": comment_id if verb == "save" else None, "new_text": request.form.get("text"),
+            "shared": request.form.get("shared"),
+            "texts": {key[5:]: value for key, value in request.form.items() if key.startswith("text-")}}
+    try:
+        message, keep = _comment_action(verb, comment_id, submission, form)
         db.session.commit()
-    return redirect(url_for("assignments.review", submission_id=submission_id) + "#comment-bank")
+    except comments.InvalidComment as error:
+        db.session.rollback()
+        return _review_page(submission, form, errors=[str(error)], status=400,
+                            scores=_posted_scores(submission), bank=bank)
+    except comments.CommentGone:
+        db.session.rollback()
+        if verb == "save":  # the text being edited goes to the new-comment box, to be saved again
+            bank["new_text"] = request.form.get(f"text-{comment_id}")
+        message = _("That comment was deleted, by its author or an administrator, so it could not be used or "
+                    "changed. Your feedback is kept below.")
+        return _review_page(submission, form, errors=[message], status=409,
+                            scores=_posted_scores(submission), bank=bank)
+    flash(message, "success")
+    return _review_page(submission, form, scores=_posted_scores(submission), bank=bank if keep else {})
+
+
+def _posted_scores(submission) -> dict:
+    translation = learning_queries.translation_for(submission.item, current_lang())
+    if translation is None:
+        abort(404)
+    options = services.options_for(translation)
+    return {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
 
 
 @bp.get("/notices")
@@ -328,6 +436,6 @@ def notices():
 @bp.post("/notices/read")
 @login_required
 def read_notices():
-    services.mark_notices_read(current_user)
+    notice_services.mark_notices_read(current_user)
     db.session.commit()
     return redirect(url_for("assignments.notices"))

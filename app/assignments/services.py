@@ -21,10 +21,8 @@ from app.assignments.models import (
     REQUEST_CHANGES,
     SUBMITTED,
     Attachment,
-    CommentBankEntry,
     MentorLink,
     MentorPreference,
-    Notice,
     Review,
     Revision,
     Submission,
@@ -37,11 +35,14 @@ from app.core.authz import AccessDenied, has_role, policy, require
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
-from app.notify.services import queue_email, register_template
+from app.notify.services import notify, queue_email, register_template
 
-register_template("submission_received", _l("New submission to review"))
-register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
-register_template("mentor_digest", _l("Submissions waiting for your review"))
+
+def register() -> None:
+    """Called by create_app: the e-mails this package sends."""
+    register_template("submission_received", _l("New submission to review"))
+    register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
+    register_template("mentor_digest", _l("Submissions waiting for your review"))
 
 
 class ReviewConflict(Exception):
@@ -395,17 +396,6 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     return review
 
 
-def add_comment(mentor, item: Item, text: str) -> CommentBankEntry:
-    """Save a reusable feedback snippet for this assignment (mentors only)."""
-    if not (mentor.is_admin or db.session.scalar(select(MentorLink.id).where(
-            MentorLink.mentor_id == mentor.id, MentorLink.ended_at.is_(None)).limit(1))):
-        raise AccessDenied("submission.review", item)
-    entry = CommentBankEntry(item_id=item.id, author_id=mentor.id, text=text.strip())
-    db.session.add(entry)
-    db.session.flush()
-    return entry
-
-
 # -- mentoring links ----------------------------------------------------------------------
 
 def link_mentor(actor, mentor: User, learner: User, cohort_id: int | None = None) -> MentorLink:
@@ -431,25 +421,3 @@ def end_mentor_link(actor, link: MentorLink) -> None:
         audit.record("mentor_unlink", actor=actor, target=f"User:{link.learner_id}", mentor=link.mentor_id)
 
 
-# -- notices -------------------------------------------------------------------------------
-
-def notify(user, kind: str, link: str, **payload: Any) -> Notice:
-    notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
-    db.session.add(notice)
-    return notice
-
-
-def unread_count_expression(user_id: int):
-    """SQL: the number of the user's unread notices (for the site header)."""
-    return (select(func.count(Notice.id)).where(Notice.user_id == user_id, Notice.read_at.is_(None))
-            .scalar_subquery())
-
-
-def unread_count(user) -> int:
-    return db.session.scalar(select(func.count(Notice.id)).where(
-        Notice.user_id == user.id, Notice.read_at.is_(None))) or 0
-
-
-def mark_notices_read(user) -> None:
-    for notice in db.session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))):
-        notice.read_at = utcnow()

@@ -17,7 +17,7 @@ from app.content.course_zip import CourseZipError
 from app.content.models import Course
 from app.core.authz import AccessDenied, require
 from app.extensions import db
-from app.learning import routes as learning_routes
+from app.learning import lookup
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 
@@ -55,7 +55,7 @@ def is_course_author() -> bool:
 
 
 def load_course(slug: str) -> Course:
-    return learning_routes.load_course(slug, "course.author")
+    return lookup.load_course(slug, "course.author")
 
 
 def load_upload(course: Course, upload_id: int) -> CourseUpload:

@@ -20,6 +20,7 @@ from app.authoring.changes import ChangeSummary, summarise_changes
 from app.authoring.models import CourseAuthor, CourseUpload
 from app.content import sync as sync_module
 from app.content.course_zip import CourseZipError, extract_course_zip, pack_course_folder
+from app.content.folders import course_folder
 from app.content.loader import load_course
 from app.content.models import Course, Item, ItemTranslation
 from app.content.problems import Problem
@@ -241,15 +242,16 @@ def published_folder(upload: CourseUpload) -> Path:
     return folder
 
 
-def course_folder(course: Course) -> Path:
-    """Where the course's current files are: its published upload, or ``COURSES_DIR/<slug>``."""
+def uploaded_course_folder(course: Course) -> Path | None:
+    """The folder of a course published from an upload, or None (registered with
+    app.content.folders in create_app, so the learner's media route finds uploaded courses)."""
     if course.upload_id is not None:
         upload = db.session.get(CourseUpload, course.upload_id)
         if upload is not None:
             return published_folder(upload)
-    return Path(current_app.config["COURSES_DIR"]) / course.slug
+    return None
 
 
 __all__ = ["AccessDenied", "CourseZipError", "InvalidUpload", "Preview", "authored_courses", "authors_of",
-           "check_zip", "course_folder", "course_zip", "grant_author", "preview_upload", "publish_upload",
-           "restore_upload", "revoke_author", "upload_course", "uploads_of"]
+           "check_zip", "course_folder", "course_zip", "uploaded_course_folder", "grant_author", "preview_upload",
+           "publish_upload", "restore_upload", "revoke_author", "upload_course", "uploads_of"]

@@ -31,9 +31,6 @@ from app.extensions import db
 from app.learning import services as learning_services
 from app.notify.services import queue_email, register_template
 
-register_template("certificate_issued", _l("Your certificate is ready"))
-register_template("certificate_revoked", _l("Your certificate was revoked"))
-
 
 class RevocationError(ValueError):
     """A revocation cannot be made as asked (no reason given); the message says why."""
@@ -223,7 +220,16 @@ def maybe_issue_certificate(user, course: Course) -> Certificate | None:
     return issue_certificate(user, course)
 
 
-learning_services.COMPLETION_HOOKS.append(lambda user, item: maybe_issue_certificate(user, item.course))
+def _issue_when_complete(user, item) -> None:
+    maybe_issue_certificate(user, item.course)
+
+
+def register() -> None:
+    """Called by create_app: the e-mails this package sends, and the completion hook that issues
+    a certificate when a learner completes a course."""
+    register_template("certificate_issued", _l("Your certificate is ready"))
+    register_template("certificate_revoked", _l("Your certificate was revoked"))
+    learning_services.register_completion_hook(_issue_when_complete)
 
 
 def active_certificate(user_id: int, course_id: int) -> Certificate | None:
@@ -255,7 +261,7 @@ def revoke(actor, certificate: Certificate, reason: str, *, tell_learner: bool =
     certificate.revoked_reason = reason[:200]
     audit.record("certificate_revoke", actor=actor, target=f"Certificate:{certificate.id}", reason=reason)
     if tell_learner and certificate.user is not None:
-        from app.assignments.services import notify
+        from app.notify.services import notify
 
         user = certificate.user
         link = f"/certificates/{codes.format_code(certificate.code)}"

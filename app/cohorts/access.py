@@ -79,7 +79,9 @@ def cohort_roles(user: Any, target: Any) -> set[str]:
     return {TRAINER} if db.session.scalar(select(check)) else set()
 
 
-register_role_provider(cohort_roles)
+def register() -> None:
+    """Called by create_app: cohort roles count in the authorisation policies."""
+    register_role_provider(cohort_roles)
 
 
 def trains_any_expression(user_id: int):

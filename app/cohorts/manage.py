@@ -28,8 +28,8 @@ from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.routes import load_cohort, mentor_choices
 from app.content.models import Course
 from app.core.authz import can, require
+from app.core.i18n import current_lang
 from app.extensions import db
-from app.learning.routes import current_lang
 
 bp = Blueprint("cohort_admin", __name__)
 PREVIEW_ROWS = 200

@@ -39,9 +39,9 @@ from app.cohorts.services import CohortError, membership_of
 from app.core.authz import can, is_signed_in, require
 from app.core.dates import file_stamp
 from app.core.header import header_facts, register_header_fact
+from app.core.i18n import current_lang
 from app.database import utcnow
 from app.extensions import db
-from app.learning.routes import current_lang
 
 bp = Blueprint("cohorts", __name__)
 ASSETS = Path(__file__).with_name("static")
@@ -80,7 +80,9 @@ def is_trainer() -> bool:
     return is_signed_in(current_user) and bool(header_facts(current_user)["is_trainer"])
 
 
-register_header_fact("is_trainer", trains_any_expression)
+def register() -> None:
+    """Called by create_app: the header's "trains a cohort" fact."""
+    register_header_fact("is_trainer", trains_any_expression)
 
 
 def load_cohort(cohort_id: int, action: str = "cohort.view") -> Cohort:

@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.assignments.models import MentorLink
-from app.assignments.services import notify
 from app.auth.models import User
 from app.cohorts import access as _access  # noqa: F401  (role provider and policies)
 from app.cohorts.models import LEARNER, TRAINER, Cohort, CohortCourse, Membership
@@ -24,14 +23,18 @@ from app.core import audit
 from app.core.authz import require
 from app.database import utcnow
 from app.extensions import db
-from app.notify.services import queue_email, register_template
+from app.notify.services import notify, queue_email, register_template
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 ADDED = "cohort_added"  # the notice and the e-mail that tell someone they were added to a cohort
 # Where the notice and the e-mail send the person, by their role in the cohort.
 LANDING = {LEARNER: "/", "mentor": "/review", TRAINER: "/cohorts"}
 
-register_template(ADDED, _l("You were added to a cohort"))
+
+
+def register() -> None:
+    """Called by create_app: the e-mail this package sends."""
+    register_template(ADDED, _l("You were added to a cohort"))
 
 
 class CohortError(Exception):

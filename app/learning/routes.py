@@ -2,68 +2,38 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
-from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from app.authoring.services import course_folder
-from app.content.models import Course, CourseMedia, Item
-from app.core.authz import require
+from app.content.folders import course_folder
+from app.content.models import CourseMedia
+from app.core.header import header_facts
+from app.core.i18n import current_lang
 from app.extensions import db
 from app.learning import queries, services
+from app.learning.lookup import item_view, load_course, load_item, page_parts
 
 bp = Blueprint("learning", __name__)
-
-# Other features show their kinds of item (quiz, assignment) by registering a view here.
-ITEM_VIEWS: dict[str, Callable[..., ResponseReturnValue]] = {}
-
-
-def current_lang() -> str:
-    return str(get_locale() or "en")
-
-
-def load_course(slug: str, action: str = "course.view") -> Course:
-    """The course with this slug, if the current user may do ``action`` on it; else 404."""
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
-    if course is None:
-        abort(404)
-    require(current_user, action, course, hide=True)
-    return course
-
-
-def load_item(course: Course, item_slug: str) -> Item:
-    item = db.session.scalar(select(Item).where(Item.course_id == course.id, Item.slug == item_slug,
-                                                Item.retired_at.is_(None)))
-    if item is None:
-        abort(404)
-    return item
-
 
 @bp.get("/")
 @login_required
 def home():
     """Each role's work first: reviews waiting for a mentor, cohorts for a trainer or an admin,
     then the courses the person learns in."""
-    from app.assignments import queries as assignment_queries
-    from app.core.header import header_facts
-
     lang = current_lang()
     cards = queries.course_cards(current_user, enrolled_only=True)
     # The header's facts (one statement per request, computed anyway) say which lists to load.
     facts = header_facts(current_user)
-    is_mentor = bool(facts.get("is_mentor"))
-    reviews = assignment_queries.review_queue(current_user, lang) if is_mentor else []
     cohorts = (queries.cohorts_led_by(current_user)
                if current_user.is_admin or facts.get("is_trainer") else [])
-    return render_template("learning/home.html", cards=cards, lang=lang, is_mentor=is_mentor,
-                           reviews=reviews, cohorts=cohorts)
+    # What higher layers add (the mentor's reviews): app/learning/lookup.py, registered in create_app.
+    parts = page_parts("home", current_user, lang, facts)
+    return render_template("learning/home.html", cards=cards, lang=lang, cohorts=cohorts, **parts)
 
 
 @bp.get("/courses")
@@ -76,14 +46,12 @@ def catalogue():
 @bp.get("/courses/<slug>")
 @login_required
 def course(slug: str):
-    from app.certificates.completion import completion_status
-    from app.certificates.services import active_certificate
-
     course = load_course(slug)
     outline = queries.course_outline(current_user, course, current_lang())
+    # The completion rule's state and the certificate: parts the certificates package registers.
+    parts = page_parts("course", current_user, course)
     return render_template("learning/course.html", outline=outline, lang=current_lang(), form=FlaskForm(),
-                           completion=completion_status(current_user.id, course),
-                           certificate=active_certificate(current_user.id, course.id))
+                           **parts)
 
 
 @bp.post("/courses/<slug>/enrol")
@@ -111,7 +79,7 @@ def item(slug: str, item_slug: str):
     translation = queries.translation_for(item, lang)
     if translation is None:
         abort(404)
-    view = ITEM_VIEWS.get(item.kind)
+    view = item_view(item.kind)
     if view is not None:
         return view(course=course, item=item, translation=translation, outline=outline, lang=lang)
     before, after = outline.neighbours(item)

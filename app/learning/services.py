@@ -13,6 +13,12 @@ from app.extensions import db
 COMPLETION_HOOKS: list = []
 
 
+def register_completion_hook(hook) -> None:
+    """Call ``hook(user, item)`` after each new completion (create_app registers them)."""
+    if hook not in COMPLETION_HOOKS:
+        COMPLETION_HOOKS.append(hook)
+
+
 class NotALesson(Exception):
     """Only lessons are marked done by hand; quizzes are passed and assignments approved."""
 

@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.config import mail_domain
 from app.core.texts import setting_text
 from app.database import rowcount, utcnow
 from app.extensions import db
-from app.notify.models import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from app.notify.models import FAILED, PENDING, SENDING, SENT, Notice, OutboxMessage
 
 # Subject lines per template; features add theirs with register_template().
 SUBJECTS: dict[str, object] = {
@@ -212,3 +213,27 @@ def requeue_failed() -> int:
         .values(state=PENDING, attempts=0, next_attempt_at=utcnow())
     )
     return rowcount(result)
+
+
+# -- in-app notices -------------------------------------------------------------------------------
+
+def notify(user, kind: str, link: str, **payload: Any) -> Notice:
+    notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
+    db.session.add(notice)
+    return notice
+
+
+def unread_count_expression(user_id: int):
+    """SQL: the number of the user's unread notices (for the site header)."""
+    return (select(func.count(Notice.id)).where(Notice.user_id == user_id, Notice.read_at.is_(None))
+            .scalar_subquery())
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count(Notice.id)).where(
+        Notice.user_id == user.id, Notice.read_at.is_(None))) or 0
+
+
+def mark_notices_read(user) -> None:
+    for notice in db.session.scalars(select(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))):
+        notice.read_at = utcnow()

@@ -23,9 +23,10 @@ from werkzeug.exceptions import NotFound
 
 from app.content.models import Item
 from app.core.authz import AccessDenied
+from app.core.i18n import current_lang
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.learning.routes import current_lang, load_course, load_item
+from app.learning.lookup import load_course, load_item
 from app.offline import services
 from app.quizzes import grading
 from app.quizzes import services as quiz_services

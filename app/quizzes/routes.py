@@ -9,10 +9,11 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.models import Item
 from app.core.authz import require
+from app.core.i18n import current_lang
 from app.database import start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.learning.routes import ITEM_VIEWS, current_lang, load_course, load_item
+from app.learning.lookup import load_course, load_item
 from app.quizzes import grading, report, services
 from app.quizzes.models import QuizAttempt
 from app.quizzes.types import MAX_TYPED_ANSWER, Matching
@@ -28,7 +29,6 @@ def quiz_view(*, course, item, translation, outline, lang):
                            settings=quiz.settings, quiz=quiz)
 
 
-ITEM_VIEWS["quiz"] = quiz_view
 
 
 @bp.post("/courses/<slug>/<item_slug>/attempts")

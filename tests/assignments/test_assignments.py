@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from app.assignments.models import (APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, Attachment,
-                                    IllegalTransition, Notice, Review, Revision, Submission)
+from app.assignments.models import (APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, Attachment, IllegalTransition, Review, Revision, Submission)
+from app.notify.models import Notice
 from app.content.models import Progress
 from app.core.models import AuditEvent
 from app.extensions import db

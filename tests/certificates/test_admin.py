@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.assignments.models import Notice
+from app.notify.models import Notice
 from app.certificates import codes
 from app.certificates.models import Certificate
 from app.cohorts.models import Cohort

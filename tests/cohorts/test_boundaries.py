@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.assignments import services as assignment_services
-from app.assignments.models import SUBMITTED, Attachment, MentorLink, Notice, Review, Revision, Submission
+from app.assignments.models import SUBMITTED, Attachment, MentorLink, Review, Revision, Submission
+from app.notify.models import Notice
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Membership

@@ -377,7 +377,8 @@ def test_a_permanent_refusal_fails_at_once_and_a_temporary_one_waits(make_app, c
 # --- The worker ----------------------------------------------------------------------------------
 
 def test_worker_once_sends_mail_and_the_daily_digest_once(make_app, factories, smtp_server):
-    from app.assignments.models import MentorPreference, Notice
+    from app.assignments.models import MentorPreference
+    from app.notify.models import Notice
 
     app = make_app()
     mentor = factories.make_user(email="mentor@example.org")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.assignments.models import Notice
+from app.notify.models import Notice
 from app.cohorts.models import TRAINER, Cohort, Membership
 from app.extensions import db
 
