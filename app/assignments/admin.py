@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from app.assignments import services
+from app.assignments import queries, services
 from app.assignments.forms import MentorLinkForm
 from app.assignments.models import MentorLink
 from app.auth.models import User
 from app.core.authz import require
+from app.core.errors import InvalidInput
 from app.extensions import db
 
 bp = Blueprint("mentoring", __name__, url_prefix="/admin/mentoring")
@@ -31,16 +30,13 @@ def links():
         if mentor and learner:
             try:
                 services.link_mentor(current_user, mentor, learner)
-            except ValueError as error:
+            except InvalidInput as error:
                 form.learner_email.errors.append(str(error))
             else:
                 db.session.commit()
                 flash(_("Saved."), "success")
                 return redirect(url_for("mentoring.links"))
-    rows = db.session.scalars(select(MentorLink).where(MentorLink.ended_at.is_(None))
-                              .options(joinedload(MentorLink.mentor), joinedload(MentorLink.learner))
-                              .order_by(MentorLink.mentor_id, MentorLink.id)).all()
-    return render_template("assignments/mentoring.html", form=form, links=rows)
+    return render_template("assignments/mentoring.html", form=form, links=queries.active_mentor_links())
 
 
 @bp.post("/<int:link_id>/end")

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.assignments.models import MentorPreference
 from app.auth.models import User
+from app.core.links import external_url
 from app.database import rowcount
 from app.extensions import db
 from app.notify.models import Notice
@@ -56,7 +57,7 @@ def queue_digests(now: datetime, *, only_due: bool = True) -> int:
         if count:
             mentor = db.session.get_one(User, user_id)
             queue_email(mentor.email, "mentor_digest", mentor.locale, name=mentor.display_name, count=count,
-                        link=current_app.config["BASE_URL"].rstrip("/") + "/review")
+                        link=external_url("assignments.queue"))
             sent += 1
     return sent
 

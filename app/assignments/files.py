@@ -17,6 +17,7 @@ from typing import BinaryIO
 from flask_babel import lazy_gettext as _l
 
 from app.core import zipcheck
+from app.core.errors import InvalidInput, UploadTooLarge
 
 # extension -> (content type, how to recognise the bytes)
 TYPES = {
@@ -51,11 +52,11 @@ _CHUNK = 64 * 1024
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")   # local file header (30 bytes)
 
 
-class UploadRejected(Exception):
+class UploadRejected(InvalidInput):
     """The file cannot be accepted; str(error) says why, in the user's language."""
 
 
-class FileTooLarge(UploadRejected):
+class FileTooLarge(UploadRejected, UploadTooLarge):
     """The file is over the size limit (answered with 413, whatever the language)."""
 
 

@@ -1,4 +1,5 @@
-"""Read-only queries for the mentor's queue and the review page."""
+"""Read-only queries for the assignment pages: the mentor's queue, the review page, the learner's
+draft files, notices."""
 from __future__ import annotations
 
 import difflib
@@ -7,14 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.assignments.models import SUBMITTED, MentorLink, Revision, Submission
+from app.assignments.models import SUBMITTED, Attachment, CommentBankEntry, MentorLink, Revision, Submission
 from app.auth.models import User
 from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
 from app.database import utcnow
 from app.extensions import db
+from app.notify.models import Notice
 
 
 @dataclass
@@ -51,6 +53,33 @@ def review_queue(mentor, lang: str) -> list[QueueRow]:
     ).all()
     return [QueueRow(submission=s, learner=u, course=c, title=t or e or "", claimed_by=cl,
                      waiting_since=s.submitted_at or s.updated_at) for s, u, c, t, e, cl in rows]
+
+
+def draft_files(submission: Submission | None) -> list[Attachment]:
+    """The files attached to the draft (not yet to a revision)."""
+    if submission is None:
+        return []
+    return list(db.session.scalars(select(Attachment).where(
+        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))))
+
+
+def comment_bank(item_id: int) -> list[CommentBankEntry]:
+    """The assignment's reusable feedback snippets, oldest first."""
+    return list(db.session.scalars(select(CommentBankEntry).where(
+        CommentBankEntry.item_id == item_id).order_by(CommentBankEntry.id)))
+
+
+def latest_notices(user, limit: int = 100) -> list[Notice]:
+    """The user's notices, newest first."""
+    return list(db.session.scalars(select(Notice).where(Notice.user_id == user.id)
+                                   .order_by(Notice.created_at.desc()).limit(limit)))
+
+
+def active_mentor_links() -> list[MentorLink]:
+    """Every mentor link in force, with both people, by mentor (the admins' Mentoring page)."""
+    return list(db.session.scalars(select(MentorLink).where(MentorLink.ended_at.is_(None))
+                                   .options(joinedload(MentorLink.mentor), joinedload(MentorLink.learner))
+                                   .order_by(MentorLink.mentor_id, MentorLink.id)))
 
 
 def submission_history(submission: Submission) -> list[Revision]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from pathlib import Path
 
 from flask import (
@@ -19,25 +20,24 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import archive, comments, queries, services
 from app.assignments import files as file_store
 from app.assignments import queue as review_queue
 from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
-from app.assignments.models import Attachment, IllegalTransition, MentorPreference, Submission
+from app.assignments.models import IllegalTransition, MentorPreference, Submission
 from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.converters import MAX_ID
+from app.core.errors import Conflict, EmptySubmission, status_of
 from app.core.header import header_facts, register_header_fact
 from app.core.i18n import current_lang
+from app.core.views import commit_or_conflict
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.lookup import load_course, load_item
 from app.notify import services as notice_services
-from app.notify.models import Notice
 
 bp = Blueprint("assignments", __name__)
 UPLOAD_SLACK = 2 * 1024 * 1024
@@ -47,8 +47,7 @@ def _work_page(course, item, translation, outline, lang, *, submission, form, er
                status=200, saved_draft=None):
     options = services.options_for(translation)
     history = queries.submission_history(submission) if submission else []
-    drafts = [] if submission is None else db.session.scalars(select(Attachment).where(
-        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
+    drafts = queries.draft_files(submission)
     return render_template("assignments/work.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, submission=submission, form=form, options=options,
                            history=history, draft_files=drafts, errors=errors, preview=preview,
@@ -133,8 +132,8 @@ def save_work(slug: str, item_slug: str):
             services.attach_file(current_user, submission, upload, options)
         except file_store.UploadRejected as error:
             errors.append(str(error))
-            # A typed error decides, not the wording: "MB" is "МБ" or "მბ" in other languages.
-            status = 413 if isinstance(error, file_store.FileTooLarge) or status == 413 else 400
+            # The error's type decides (413 for a file too large wins over 400), not its wording.
+            status = max(status, status_of(error))
     db.session.commit()
     outline = learning_queries.course_outline(current_user, course, lang)
     action = request.form.get("action", "save")
@@ -146,9 +145,7 @@ def save_work(slug: str, item_slug: str):
         confirm = ConfirmSubmitForm(form_token=secrets.token_urlsafe(24))
         return render_template("assignments/confirm.html", course=course, item=item, translation=translation,
                                submission=submission, form=confirm, render=render_markdown,
-                               files=db.session.scalars(select(Attachment).where(
-                                   Attachment.submission_id == submission.id,
-                                   Attachment.revision_id.is_(None))).all())
+                               files=queries.draft_files(submission))
     flash(_("Your draft is saved."), "success")
     return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
 
@@ -169,12 +166,11 @@ def submit(submission_id: int):
         abort(400)
     target = url_for("learning.item", slug=submission.item.course.slug, item_slug=submission.item.slug)
     try:
-        services.submit(current_user, submission, form.form_token.data)
-        db.session.commit()
-    except (IntegrityError, StaleDataError, IllegalTransition):
-        db.session.rollback()  # a replay or a double click: the first one counted
+        with commit_or_conflict(IllegalTransition):
+            services.submit(current_user, submission, form.form_token.data)
+    except Conflict:  # a replay or a double click: the first one counted
         return redirect(target)
-    except ValueError as error:
+    except EmptySubmission as error:
         flash(str(error), "error")
         return redirect(target)
     flash(_("Your work is submitted. Your mentor will be told."), "success")
@@ -332,16 +328,15 @@ def send_review(submission_id: int):
         require(current_user, "submission.review", submission)
         return _review_page(submission, form, scores=scores)
     try:
-        services.send_review(current_user, submission, revision_id=form.revision_id.data,
-                             expected_version=form.version.data, scores=scores,
-                             feedback=form.feedback.data, decision=decision, options=options)
-        db.session.commit()
-    except (services.ReviewConflict, StaleDataError):
-        db.session.rollback()
+        with commit_or_conflict():
+            services.send_review(current_user, submission, revision_id=form.revision_id.data,
+                                 expected_version=form.version.data, scores=scores,
+                                 feedback=form.feedback.data, decision=decision, options=options)
+    except Conflict as conflict:  # services.ReviewConflict, or a version check
         db.session.refresh(submission)
         message = _("Another mentor reviewed this work, or it changed, while you were writing. "
                     "Their review is shown below; your text is kept in the form.")
-        return _review_page(submission, form, errors=[message], status=409, scores=scores)
+        return _review_page(submission, form, errors=[message], status=status_of(conflict), scores=scores)
     except (services.InvalidReview, IllegalTransition) as error:
         db.session.rollback()
         return _review_page(submission, form, errors=[str(error)], status=400, scores=scores)
@@ -353,11 +348,8 @@ def send_review(submission_id: int):
 @login_required
 def claim(submission_id: int):
     submission = _load_submission(submission_id)
-    try:
+    with suppress(Conflict), commit_or_conflict(IllegalTransition):  # claimed or reviewed meanwhile
         services.claim(current_user, submission)
-        db.session.commit()
-    except (IllegalTransition, StaleDataError):
-        db.session.rollback()
     return redirect(url_for("assignments.review", submission_id=submission_id))
 
 
@@ -428,9 +420,7 @@ def _posted_scores(submission) -> dict:
 @bp.get("/notices")
 @login_required
 def notices():
-    rows = db.session.scalars(select(Notice).where(Notice.user_id == current_user.id)
-                              .order_by(Notice.created_at.desc()).limit(100)).all()
-    return render_template("assignments/notices.html", notices=rows)
+    return render_template("assignments/notices.html", notices=queries.latest_notices(current_user))
 
 
 @bp.post("/notices/read")

@@ -32,6 +32,8 @@ from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import AccessDenied, has_role, policy, require
+from app.core.errors import Conflict, EmptySubmission, InvalidInput
+from app.core.links import external_url, url_path
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
@@ -45,16 +47,16 @@ def register() -> None:
     register_template("mentor_digest", _l("Submissions waiting for your review"))
 
 
-class ReviewConflict(Exception):
+class ReviewConflict(Conflict):
     """Someone else changed the submission since this mentor opened it."""
 
 
-class DraftConflict(Exception):
+class DraftConflict(Conflict):
     """The draft was saved elsewhere (another tab or window, a second click) after this form
     was loaded; nothing of this save was kept."""
 
 
-class InvalidReview(Exception):
+class InvalidReview(InvalidInput):
     """The scores or the decision are not acceptable; str(error) says why."""
 
 
@@ -264,7 +266,7 @@ def submit(user, submission: Submission, form_token: str) -> Revision:
     draft_files = db.session.scalars(select(Attachment).where(
         Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).all()
     if not submission.draft_body.strip() and not draft_files:
-        raise ValueError(str(_l("Write your answer or attach a file before submitting.")))
+        raise EmptySubmission(_l("Write your answer or attach a file before submitting."))
     submission.submit()
     # The work belongs to the cohort through which the learner takes the course now.
     submission.cohort_id = scope.cohort_of_work(user.id, submission.item.course_id, submission.cohort_id)
@@ -287,13 +289,13 @@ def _tell_mentors(submission: Submission, learner) -> None:
         return
     digest_ids = set(db.session.scalars(select(MentorPreference.user_id).where(
         MentorPreference.user_id.in_(mentor_ids), MentorPreference.daily_digest.is_(True))))
-    link = f"/review/{submission.id}"
+    link = url_path("assignments.review", submission_id=submission.id)
     for mentor in db.session.scalars(select(User).where(User.id.in_(mentor_ids))):
         notify(mentor, "submission_received", link, learner=learner.display_name)
         if mentor.id not in digest_ids:
             queue_email(mentor.email, "submission_received", mentor.locale, name=mentor.display_name,
                         learner=learner.display_name,
-                        link=current_app.config["BASE_URL"].rstrip("/") + link)
+                        link=external_url("assignments.review", submission_id=submission.id))
 
 
 # -- mentor ----------------------------------------------------------------------------
@@ -389,10 +391,10 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     audit.record("review_send", actor=mentor, target=f"Submission:{submission.id}",
                  decision=decision, total=total, revision=revision.number)
     learner = submission.learner
-    link = f"/assignments/{submission.id}"
-    notify(learner, "submission_reviewed", link, decision=decision)
+    notify(learner, "submission_reviewed", url_path("assignments.show_submission", submission_id=submission.id),
+           decision=decision)
     queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
-                decision=decision, link=current_app.config["BASE_URL"].rstrip("/") + link)
+                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id))
     return review
 
 
@@ -406,7 +408,7 @@ def link_mentor(actor, mentor: User, learner: User, cohort_id: int | None = None
     if existing is not None:
         return existing
     if mentor.id == learner.id:
-        raise ValueError(str(_l("A person cannot mentor themselves.")))
+        raise InvalidInput(_l("A person cannot mentor themselves."))
     link = MentorLink(mentor_id=mentor.id, learner_id=learner.id, cohort_id=cohort_id)
     db.session.add(link)
     db.session.flush()

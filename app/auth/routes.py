@@ -249,12 +249,6 @@ def admin_user_action(user_id: int):
         abort(400)
     user = db.get_or_404(User, user_id)
     action = request.form.get("action")
-    if user.id == current_user.id and action in {"deactivate", "revoke_admin"}:
-        flash(_("You cannot remove your own access."), "error")
-        return redirect(url_for("auth.admin_users"))
-    if action == "deactivate" and request.form.get("confirm") != "yes":
-        # Ask first: the person is signed out at once and cannot sign in any more.
-        return render_template("admin/deactivate.html", user=user, action_form=UserAdminForm())
     if action == "resend":
         if user.has_password:
             flash(_("%(email)s has already finished their account.", email=user.email), "error")
@@ -270,7 +264,15 @@ def admin_user_action(user_id: int):
                "revoke_admin": lambda: services.set_admin(current_user, user, False)}
     if action not in changes:
         abort(400)
-    changes[action]()
+    try:
+        if action == "deactivate" and request.form.get("confirm") != "yes":
+            services.refuse_own_access(current_user, user)  # the answer would be no: do not ask
+            # Ask first: the person is signed out at once and cannot sign in any more.
+            return render_template("admin/deactivate.html", user=user, action_form=UserAdminForm())
+        changes[action]()
+    except services.OwnAccess as error:
+        flash(str(error), "error")
+        return redirect(url_for("auth.admin_users"))
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("auth.admin_users"))

@@ -21,6 +21,8 @@ from app.auth.models import AuthToken, User, normalise_email
 from app.config import LANGUAGES
 from app.core import audit
 from app.core.authz import require
+from app.core.errors import InvalidInput
+from app.core.links import external_url
 from app.database import utcnow
 from app.extensions import db
 from app.notify.services import queue_email
@@ -30,7 +32,7 @@ MAX_PASSWORD = 128
 RESET, INVITE = "reset", "invite"
 
 
-class AccountError(Exception):
+class AccountError(InvalidInput):
     """A rule about accounts was broken; str(error) is a translated message for the user."""
 
 
@@ -52,6 +54,10 @@ class DuplicateEmail(AccountError):
 
 class InvalidEmail(AccountError):
     pass
+
+
+class OwnAccess(AccountError):
+    """An admin tried to deactivate themselves or to withdraw their own admin role."""
 
 
 def check_email_address(email: str) -> None:
@@ -187,11 +193,6 @@ def find_token(raw: str, purpose: str) -> AuthToken | None:
     return token
 
 
-def _link(endpoint_path: str) -> str:
-    # The host comes from configuration, never from the request's Host header.
-    return current_app.config["BASE_URL"].rstrip("/") + endpoint_path
-
-
 def request_password_reset(email: str) -> None:
     """Send a reset link if an active account has this e-mail; say nothing either way."""
     user = User.by_email(email)
@@ -201,7 +202,7 @@ def request_password_reset(email: str) -> None:
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]
     raw = issue_token(user, RESET, timedelta(minutes=minutes))
     queue_email(user.email, "password_reset", user.locale,
-                name=user.display_name, link=_link(f"/reset/{raw}"), minutes=minutes)
+                name=user.display_name, link=external_url("auth.reset_password", token=raw), minutes=minutes)
 
 
 def reset_password(raw: str, new_password: str) -> User:
@@ -249,7 +250,7 @@ def invite_user(actor: User, email: str, *, name: str = "", locale: str = "en",
     days = current_app.config["INVITATION_DAYS"]
     raw = issue_token(user, INVITE, timedelta(days=days))
     queue_email(user.email, "invitation", user.locale, name=user.name,
-                inviter=actor.display_name, link=_link(f"/invitation/{raw}"), days=days)
+                inviter=actor.display_name, link=external_url("auth.accept_invitation", token=raw), days=days)
     audit.record("user_invite", actor=actor, target=f"User:{user.id}", is_admin=is_admin)
     return user
 
@@ -275,9 +276,19 @@ def update_profile(user: User, *, name: str, locale: str, municipality: str, org
     user.organisation = (organisation or "").strip()
 
 
+def refuse_own_access(actor: User, user: User) -> None:
+    """Raise OwnAccess when the account is the actor's own: an admin who deactivated themselves
+    or gave up their admin role could not undo it (and a site could be left without an admin)."""
+    if actor.id == user.id:
+        raise OwnAccess(_l("You cannot remove your own access."))
+
+
 def set_admin(actor: User, user: User, is_admin: bool) -> None:
-    """Grant or withdraw the site-admin flag; the user's sessions restart with the new role."""
+    """Grant or withdraw the site-admin flag; the user's sessions restart with the new role.
+    Raises AccessDenied, or OwnAccess when an admin withdraws their own."""
     require(actor, "admin.users")
+    if not is_admin:
+        refuse_own_access(actor, user)
     if user.is_admin == is_admin:
         return
     user.is_admin = is_admin
@@ -286,8 +297,11 @@ def set_admin(actor: User, user: User, is_admin: bool) -> None:
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
-    """Deactivate or reactivate an account; deactivation ends its sessions at once."""
+    """Deactivate or reactivate an account; deactivation ends its sessions at once.
+    Raises AccessDenied, or OwnAccess when an admin deactivates themselves."""
     require(actor, "admin.users")
+    if not active:
+        refuse_own_access(actor, user)
     if user.is_active_account == active:
         return
     user.is_active_account = active

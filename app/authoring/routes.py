@@ -6,16 +6,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import User
-from app.authoring import services
+from app.authoring import queries, services
 from app.authoring.forms import ActionForm, AuthorForm, UploadForm
-from app.authoring.models import CourseAuthor, CourseUpload
+from app.authoring.models import CourseUpload
 from app.content.course_zip import CourseZipError
 from app.content.models import Course
 from app.core.authz import AccessDenied, require
+from app.core.errors import Conflict
+from app.core.views import commit_or_conflict
 from app.extensions import db
 from app.learning import lookup
 
@@ -50,8 +49,7 @@ def is_course_author() -> bool:
     the link to admins only, so that learners' pages do not pay a query for it.)"""
     if not current_user.is_authenticated:
         return False
-    return current_user.is_admin or bool(db.session.scalar(
-        select(func.count()).select_from(CourseAuthor).where(CourseAuthor.user_id == current_user.id)))
+    return current_user.is_admin or queries.authors_any_course(current_user.id)
 
 
 def load_course(slug: str) -> Course:
@@ -122,7 +120,7 @@ def upload(slug: str | None = None):
 @bp.get("/<slug>/uploads/<int:upload_id>")
 @login_required
 def preview(slug: str, upload_id: int):
-    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    course = queries.course_by_slug(slug)
     upload = db.session.get(CourseUpload, upload_id)
     if upload is None or upload.course_slug != slug:
         abort(404)
@@ -142,14 +140,13 @@ def publish(slug: str, upload_id: int):
     if upload is None or upload.course_slug != slug or not ActionForm().validate_on_submit():
         abort(404 if upload is None or upload.course_slug != slug else 400)
     try:
-        services.publish_upload(current_user, upload)
-        db.session.commit()
+        with commit_or_conflict():
+            services.publish_upload(current_user, upload)
     except services.InvalidUpload:
         return redirect(url_for("authoring.preview", slug=slug, upload_id=upload_id))
-    except IntegrityError:
+    except Conflict:
         # A brand-new course published twice at the same moment (PostgreSQL): there was no
         # course row to lock yet, so the second insert of the slug fails. Nothing of it is kept.
-        db.session.rollback()
         flash(_("Someone published this course at the same moment, so this upload was not published. "
                 "Check the course's history, then publish again if this is the version you want."), "warning")
         return redirect(url_for("authoring.preview", slug=slug, upload_id=upload_id))
@@ -204,7 +201,7 @@ def add_author(slug: str):
     form = AuthorForm()
     user = None
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
+        user = queries.account_by_email(form.email.data)
         if user is None:
             form.email.errors.append(_("There is no account with this e-mail address; invite the person first."))
     if user is None:

@@ -6,9 +6,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
-from app.certificates import codes, credential, services, status
+from app.certificates import codes, credential, queries, services, status
 from app.certificates.forms import CertificateSearch, RevokeForm
 from app.certificates.models import Certificate
 from app.core.authz import can, require
@@ -29,9 +28,8 @@ def _own_certificate(code: str) -> Certificate:
 @bp.get("/certificates")
 @login_required
 def mine():
-    rows = db.session.scalars(select(Certificate).where(Certificate.user_id == current_user.id)
-                              .order_by(Certificate.issued_at.desc())).all()
-    return render_template("certificates/mine.html", certificates=rows, format_code=codes.format_code)
+    return render_template("certificates/mine.html", certificates=queries.certificates_of(current_user),
+                           format_code=codes.format_code)
 
 
 @bp.get("/certificates/<code>")

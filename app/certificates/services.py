@@ -25,6 +25,8 @@ from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import policy, require
 from app.core.dates import local_date
+from app.core.errors import InvalidInput
+from app.core.links import external_url, site_url, url_path
 from app.core.texts import setting_text
 from app.database import utcnow
 from app.extensions import db
@@ -32,7 +34,7 @@ from app.learning import services as learning_services
 from app.notify.services import queue_email, register_template
 
 
-class RevocationError(ValueError):
+class RevocationError(InvalidInput):
     """A revocation cannot be made as asked (no reason given); the message says why."""
 
 PDF_LABELS = {
@@ -45,7 +47,7 @@ PDF_LABELS = {
 }
 
 
-class CertificateError(Exception):
+class CertificateError(InvalidInput):
     """The certificate cannot be issued or changed; str(error) says why."""
 
 
@@ -112,19 +114,19 @@ def certificate_page(q: str = "", *, status: str = "all", page: int = 1,
 
 
 def base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
+    return site_url()
 
 
 def verify_url(code: str) -> str:
-    return f"{base_url()}/verify/{codes.format_code(code)}"
+    return external_url("certificates.verify", code=codes.format_code(code))
 
 
 def issuer_id() -> str:
-    return f"{base_url()}/issuer"
+    return external_url("certificates.issuer")
 
 
 def status_list_url() -> str:
-    return f"{base_url()}/certificates/status-list"
+    return external_url("certificates.status_list")
 
 
 def signing_key():
@@ -183,7 +185,8 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         code=code, verify_url=verify_url(code),
         issuer={"id": issuer_id(), "name": current_app.config["PROGRAMME_NAME"], "url": base_url()},
         learner_name=name, email=user.email, salt=salt,
-        course={"slug": course.slug, "title": course.title("en"), "url": f"{base_url()}/courses/{course.slug}",
+        course={"slug": course.slug, "title": course.title("en"),
+                "url": external_url("learning.course", slug=course.slug),
                 "description": _plain(course.summary("en")) or course.title("en"),
                 "criteria": "Complete the required lessons, pass the required quizzes and have the "
                             "required assignments approved by a mentor."},
@@ -207,7 +210,7 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
     audit.record("certificate_issue", actor=actor or user, target=f"Certificate:{certificate.id}",
                  course=course.slug)
     queue_email(user.email, "certificate_issued", user.locale, name=name, course=course.title(user.locale),
-                link=f"{base_url()}/certificates/{codes.format_code(code)}")
+                link=external_url("certificates.show", code=codes.format_code(code)))
     return certificate
 
 
@@ -264,12 +267,12 @@ def revoke(actor, certificate: Certificate, reason: str, *, tell_learner: bool =
         from app.notify.services import notify
 
         user = certificate.user
-        link = f"/certificates/{codes.format_code(certificate.code)}"
-        notify(user, "certificate_revoked", link, course=certificate.course.title(user.locale),
-               reason=certificate.revoked_reason)
+        code = codes.format_code(certificate.code)
+        notify(user, "certificate_revoked", url_path("certificates.show", code=code),
+               course=certificate.course.title(user.locale), reason=certificate.revoked_reason)
         queue_email(user.email, "certificate_revoked", user.locale, name=certificate.learner_name,
                     course=certificate.course.title(user.locale), reason=certificate.revoked_reason,
-                    link=base_url() + link)
+                    link=external_url("certificates.show", code=code))
 
 
 def reissue(actor, certificate: Certificate) -> Certificate:

@@ -66,12 +66,17 @@ def _link(actor, cohort: Cohort, mentor_id: int, learner_id: int) -> MentorLink:
     return link
 
 
-def assign_mentor(actor, cohort: Cohort, learner: User, mentor: User) -> MentorLink:
+def assign_mentor(actor, cohort: Cohort, learner: User | None, mentor: User | None) -> MentorLink:
     """Make `mentor` the learner's mentor in this cohort, ending any other link there.
 
-    Raises AccessDenied, or CohortError when either person does not hold that role here.
+    Raises AccessDenied, or CohortError when either person does not hold that role here (None:
+    no such account, or no mentor chosen).
     """
     require(actor, "cohort.manage", cohort, hide=True)
+    if learner is None:
+        raise CohortError(_("This person is not a learner in this cohort."))
+    if mentor is None:
+        raise CohortError(_("Choose a mentor."))
     learner_membership, mentor_membership = membership_of(cohort, learner.id), membership_of(cohort, mentor.id)
     if learner_membership is None or learner_membership.role != LEARNER:
         raise CohortError(_("This person is not a learner in this cohort."))

@@ -28,6 +28,7 @@ from app.cohorts.roster import Roster, RosterError
 from app.cohorts.services import chunks, enrol_in_courses, role_label, tell_added
 from app.core import audit
 from app.core.authz import can, require
+from app.core.links import external_url
 from app.extensions import db
 from app.notify.services import queue_email
 
@@ -141,14 +142,13 @@ def apply_enrolment(actor, cohort: Cohort, text: str, limit: int | None = None) 
     for part in chunks([row.email for row in rows]):
         existing.update({user.email: user for user in db.session.scalars(select(User).where(User.email.in_(part)))})
     days = current_app.config["INVITATION_DAYS"]
-    link_base = current_app.config["BASE_URL"].rstrip("/")
     members: list[tuple[int, str]] = []
     told: list[tuple[User, str]] = []
     with db.session.no_autoflush:  # each new account flushes itself; nothing else needs to go first
         for row in rows:
             user = existing.get(row.email)
             if user is None:
-                user = _invite(actor, row, days, link_base)
+                user = _invite(actor, row, days)
                 result.invited += 1
             else:
                 told.append((user, row.role))
@@ -164,12 +164,12 @@ def apply_enrolment(actor, cohort: Cohort, text: str, limit: int | None = None) 
     return result
 
 
-def _invite(actor, row, days: int, link_base: str) -> User:
+def _invite(actor, row, days: int) -> User:
     # Like auth.services.invite_user, which is for site admins and knows no municipality.
     user = auth_services.create_user(row.email, name=row.name, locale=row.language,
                                      municipality=row.municipality, organisation=row.organisation)
     raw = auth_services.issue_token(user, auth_services.INVITE, timedelta(days=days))
     queue_email(user.email, "invitation", user.locale, name=user.name, inviter=actor.display_name,
-                link=f"{link_base}/invitation/{raw}", days=days)
+                link=external_url("auth.accept_invitation", token=raw), days=days)
     audit.record("user_invite", actor=actor, target=f"User:{user.id}", is_admin=False)
     return user

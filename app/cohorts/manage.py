@@ -6,10 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from app.assignments.models import MentorLink
 from app.auth.models import User
 from app.cohorts import allocation, enrolment, queries, reports, services
 from app.cohorts.forms import (
@@ -23,12 +20,13 @@ from app.cohorts.forms import (
     UploadForm,
     options,
 )
-from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
+from app.cohorts.models import MENTOR, TRAINER, Cohort, Membership
 from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.routes import load_cohort, mentor_choices
-from app.content.models import Course
 from app.core.authz import can, require
+from app.core.errors import Conflict, status_of
 from app.core.i18n import current_lang
+from app.core.views import commit_or_conflict
 from app.extensions import db
 
 bp = Blueprint("cohort_admin", __name__)
@@ -36,12 +34,7 @@ PREVIEW_ROWS = 200
 
 
 def _course_choices() -> list[tuple[int, str]]:
-    courses = db.session.scalars(select(Course).where(Course.retired_at.is_(None)).order_by(Course.slug))
-    return [(course.id, course.title(current_lang())) for course in courses]
-
-
-def _courses(ids: list[int]) -> list[Course]:
-    return list(db.session.scalars(select(Course).where(Course.id.in_(ids or [])))) if ids else []
+    return [(course.id, course.title(current_lang())) for course in queries.courses_to_choose()]
 
 
 @bp.route("/admin/cohorts", methods=["GET", "POST"])
@@ -55,22 +48,19 @@ def admin():
             cohort = services.create_cohort(
                 current_user, name=form.name.data, municipality=form.municipality.data,
                 language=form.language.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                courses=_courses(form.courses.data))
+                courses=queries.courses_by_id(form.courses.data))
         except services.CohortError as error:
             form.name.errors.append(str(error))
         else:
             db.session.commit()
             flash(_("Cohort created. Now appoint its trainers."), "success")
             return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
-    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)).all()
-    return render_template("cohorts/admin.html", form=form, cohorts=cohorts), 400 if form.errors else 200
+    return render_template("cohorts/admin.html", form=form, cohorts=queries.cohort_list()), 400 if form.errors else 200
 
 
 def _settings_page(cohort: Cohort, form: SettingsForm, trainer_form: TrainerForm, status: int = 200):
-    trainers = db.session.execute(select(Membership, User).join(User, User.id == Membership.user_id).where(
-        Membership.cohort_id == cohort.id, Membership.role == TRAINER).order_by(User.name)).all()
     return render_template("cohorts/settings.html", cohort=cohort, form=form, trainer_form=trainer_form,
-                           trainers=trainers, remove_form=ActionForm(),
+                           trainers=queries.trainers_of(cohort), remove_form=ActionForm(),
                            is_admin=can(current_user, "cohort.admin")), status
 
 
@@ -86,7 +76,7 @@ def settings(cohort_id: int):
                 "name", "municipality", "language", "starts_on", "ends_on", "risk_inactive_days",
                 "risk_failed_attempts", "risk_unanswered_days", "risk_behind_points")})
             if can(current_user, "cohort.admin"):
-                services.set_courses(current_user, cohort, _courses(form.courses.data))
+                services.set_courses(current_user, cohort, queries.courses_by_id(form.courses.data))
         except services.CohortError as error:
             form.name.errors.append(str(error))
         else:
@@ -105,13 +95,11 @@ def appoint(cohort_id: int):
     if form.validate_on_submit():
         user = User.by_email(form.email.data)
         try:
-            if user is None:
-                raise services.CohortError(_("There is no account with this e-mail address. Invite the "
-                                             "person on the Users page first."))
             services.appoint_trainer(current_user, cohort, user)
         except services.CohortError as error:
             form.email.errors.append(str(error))
         else:
+            assert user is not None  # the service refuses an address without an account
             db.session.commit()
             flash(_("%(name)s is now a trainer of this cohort.", name=user.display_name), "success")
             return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
@@ -166,7 +154,7 @@ def preview(cohort_id: int):
             raise RosterError(_("Choose a CSV file, or paste the rows into the box."))
         plan = enrolment.plan_enrolment(current_user, cohort, text)
     except RosterError as error:
-        return _upload_page(cohort, form, str(error), 400)
+        return _upload_page(cohort, form, str(error), status_of(error))
     return render_template("cohorts/preview.html", cohort=cohort, plan=plan, limit=PREVIEW_ROWS,
                            form=ConfirmForm(token=enrolment.preview_token(plan)))
 
@@ -180,16 +168,15 @@ def confirm(cohort_id: int):
         abort(400)
     earlier = (form.invited.data or 0, form.added.data or 0)
     try:
-        text = enrolment.text_from_token(cohort, form.token.data)
-        result = enrolment.apply_enrolment(current_user, cohort, text, limit=enrolment.CONFIRM_BATCH)
-        db.session.commit()
+        with commit_or_conflict():
+            text = enrolment.text_from_token(cohort, form.token.data)
+            result = enrolment.apply_enrolment(current_user, cohort, text, limit=enrolment.CONFIRM_BATCH)
     except RosterError as error:
-        return _upload_page(cohort, UploadForm(formdata=None), str(error), 400)
-    except IntegrityError:  # the same rows confirmed twice at once (PostgreSQL): one wins
-        db.session.rollback()
+        return _upload_page(cohort, UploadForm(formdata=None), str(error), status_of(error))
+    except Conflict as conflict:  # the same rows confirmed twice at once (PostgreSQL): one wins
         return _upload_page(cohort, UploadForm(formdata=None),
                             _("These people were being enrolled at the same "
-                              "moment by another request. Check the dashboard."), 409)
+                              "moment by another request. Check the dashboard."), status_of(conflict))
     invited, added = earlier[0] + result.invited, earlier[1] + result.added
     if result.remaining:
         return render_template("cohorts/continue.html", cohort=cohort, done=invited + added, remaining=result.remaining,
@@ -205,15 +192,11 @@ def confirm(cohort_id: int):
 
 def _mentors_page(cohort: Cohort, assign_form: AssignForm, balance_form: BalanceForm, status: int = 200):
     columns = queries.columns_of(cohort, current_lang())
-    linked = select(MentorLink.learner_id).where(MentorLink.cohort_id == cohort.id, MentorLink.ended_at.is_(None))
-    without = db.session.scalar(select(func.count(Membership.id)).where(
-        Membership.cohort_id == cohort.id, Membership.role == LEARNER, Membership.user_id.not_in(linked)))
-    memberships = {m.user_id: m for m in db.session.scalars(select(Membership).where(
-        Membership.cohort_id == cohort.id, Membership.role == MENTOR))}
     return render_template("cohorts/mentors.html", cohort=cohort, assign_form=assign_form,
-                           balance_form=balance_form, remove_form=ActionForm(), memberships=memberships,
+                           balance_form=balance_form, remove_form=ActionForm(),
+                           memberships=queries.mentor_memberships(cohort),
                            mentors=reports.mentor_loads(cohort, [c.item_id for c in columns]),
-                           without=without or 0), status
+                           without=queries.learners_without_mentor(cohort)), status
 
 
 def _assign_form(cohort: Cohort, formdata=None) -> AssignForm:
@@ -237,13 +220,11 @@ def assign(cohort_id: int):
     if form.validate_on_submit():
         learner, mentor = User.by_email(form.learner_email.data), db.session.get(User, form.mentor_id.data or 0)
         try:
-            if learner is None or mentor is None:
-                raise services.CohortError(_("This person is not a learner in this cohort.") if learner is None
-                                           else _("Choose a mentor."))
             allocation.assign_mentor(current_user, cohort, learner, mentor)
         except services.CohortError as error:
             form.learner_email.errors.append(str(error))
         else:
+            assert learner is not None and mentor is not None  # the service refuses a missing one
             db.session.commit()
             flash(_("%(learner)s is now mentored by %(mentor)s.", learner=learner.display_name,
                     mentor=mentor.display_name), "success")

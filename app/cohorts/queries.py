@@ -1,4 +1,5 @@
-"""Read-only queries for the trainer's dashboard, the learner page and the exports.
+"""Read-only queries for the trainer's dashboard, the learner page, the exports, and the lists
+the cohort pages offer (cohorts, courses, trainers, mentors).
 
 Every function makes a fixed number of SQL statements whatever the number of learners:
 per-learner facts come from GROUP BY queries over the whole cohort, and the matrix cells
@@ -15,9 +16,9 @@ from sqlalchemy.orm import aliased
 
 from app.assignments.models import APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, MentorLink, Submission
 from app.auth.models import User
-from app.cohorts.models import LEARNER, Cohort, Membership
+from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
 from app.cohorts.risk import LearnerFacts, Risk, RiskRules, median_percent, risks_of
-from app.content.models import ASSIGNMENT, LESSON, QUIZ, Item, ItemTranslation, Progress
+from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, ItemTranslation, Progress
 from app.database import UTCDateTime
 from app.extensions import db
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
@@ -97,6 +98,53 @@ class LearnerSummary:
     def saw(self, moment: datetime | None) -> None:
         if moment is not None and (self.last_activity_at is None or moment > self.last_activity_at):
             self.last_activity_at = moment
+
+
+# -- lists for the cohort pages ------------------------------------------------------------
+
+def cohort_list(trainer_id: int | None = None) -> list[Cohort]:
+    """Every cohort, or those this user trains; the latest start first."""
+    query = select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)
+    if trainer_id is not None:
+        query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
+            Membership.user_id == trainer_id, Membership.role == TRAINER)
+    return list(db.session.scalars(query))
+
+
+def courses_to_choose() -> list[Course]:
+    """The courses a cohort may take (not retired), by slug."""
+    return list(db.session.scalars(select(Course).where(Course.retired_at.is_(None)).order_by(Course.slug)))
+
+
+def courses_by_id(ids: list[int] | None) -> list[Course]:
+    return list(db.session.scalars(select(Course).where(Course.id.in_(ids)))) if ids else []
+
+
+def trainers_of(cohort: Cohort) -> list[tuple[Membership, User]]:
+    """The cohort's trainers with their memberships, by name."""
+    return [(membership, user) for membership, user in db.session.execute(
+        select(Membership, User).join(User, User.id == Membership.user_id).where(
+            Membership.cohort_id == cohort.id, Membership.role == TRAINER).order_by(User.name))]
+
+
+def mentors_of(cohort: Cohort) -> list[tuple[int, str, str]]:
+    """The cohort's mentors as (id, name, e-mail), by name."""
+    return [(user_id, name, email) for user_id, name, email in db.session.execute(
+        select(User.id, User.name, User.email).join(Membership, Membership.user_id == User.id).where(
+            Membership.cohort_id == cohort.id, Membership.role == MENTOR).order_by(User.name, User.id))]
+
+
+def mentor_memberships(cohort: Cohort) -> dict[int, Membership]:
+    """The mentors' memberships of the cohort, by user id."""
+    return {m.user_id: m for m in db.session.scalars(select(Membership).where(
+        Membership.cohort_id == cohort.id, Membership.role == MENTOR))}
+
+
+def learners_without_mentor(cohort: Cohort) -> int:
+    """How many of the cohort's learners have no mentor link in it."""
+    linked = select(MentorLink.learner_id).where(MentorLink.cohort_id == cohort.id, MentorLink.ended_at.is_(None))
+    return db.session.scalar(select(func.count(Membership.id)).where(
+        Membership.cohort_id == cohort.id, Membership.role == LEARNER, Membership.user_id.not_in(linked))) or 0
 
 
 # -- columns -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from app.auth.models import normalise_email
 from app.cohorts.models import LEARNER, MENTOR, TRAINER
 from app.config import LANGUAGE_NAMES, LANGUAGES
+from app.core.errors import InvalidInput
 
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
@@ -36,7 +37,7 @@ _LANGUAGE_WORDS = {"english": "en", "georgian": "ka", "azerbaijani": "az", "arme
 _ROLE_WORDS = {LEARNER: LEARNER, MENTOR: MENTOR}
 
 
-class RosterError(Exception):
+class RosterError(InvalidInput):
     """The file as a whole cannot be read; str(error) says why and what to do."""
 
 

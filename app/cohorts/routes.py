@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
@@ -34,7 +33,7 @@ from app.cohorts.forms import (
     prepare_filter_form,
 )
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
-from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
+from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
 from app.core.authz import can, is_signed_in, require
 from app.core.dates import file_stamp
@@ -104,21 +103,15 @@ def load_learner(cohort: Cohort, user_id: int) -> User:
 
 def mentor_choices(cohort: Cohort, none_label: str) -> list[tuple[int, str]]:
     """The cohort's mentors as (id, name), after a "none" entry with this label."""
-    mentors = db.session.execute(select(User.id, User.name, User.email).join(
-        Membership, Membership.user_id == User.id).where(
-        Membership.cohort_id == cohort.id, Membership.role == MENTOR).order_by(User.name, User.id)).all()
-    return [(0, none_label)] + [(user_id, name or email) for user_id, name, email in mentors]
+    return [(0, none_label)] + [(user_id, name or email) for user_id, name, email in queries.mentors_of(cohort)]
 
 
 @bp.get("/cohorts")
 @login_required
 def index():
     require(current_user, "cohort.list")
-    query = select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.name)
-    if not current_user.is_admin:
-        query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
-            Membership.user_id == current_user.id, Membership.role == "trainer")
-    return render_template("cohorts/index.html", cohorts=db.session.scalars(query).all())
+    cohorts = queries.cohort_list(None if current_user.is_admin else current_user.id)
+    return render_template("cohorts/index.html", cohorts=cohorts)
 
 
 @bp.get("/cohorts/<int:cohort_id>")

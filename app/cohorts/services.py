@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -21,6 +20,8 @@ from app.config import LANGUAGES
 from app.content.models import Course, Enrolment
 from app.core import audit
 from app.core.authz import require
+from app.core.errors import InvalidInput
+from app.core.links import external_url, url_path
 from app.database import utcnow
 from app.extensions import db
 from app.notify.services import notify, queue_email, register_template
@@ -28,7 +29,7 @@ from app.notify.services import notify, queue_email, register_template
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 ADDED = "cohort_added"  # the notice and the e-mail that tell someone they were added to a cohort
 # Where the notice and the e-mail send the person, by their role in the cohort.
-LANDING = {LEARNER: "/", "mentor": "/review", TRAINER: "/cohorts"}
+LANDING = {LEARNER: "learning.home", "mentor": "assignments.queue", TRAINER: "cohorts.index"}  # endpoints
 
 
 
@@ -37,7 +38,7 @@ def register() -> None:
     register_template(ADDED, _l("You were added to a cohort"))
 
 
-class CohortError(Exception):
+class CohortError(InvalidInput):
     """A cohort rule was broken; str(error) is a translated message for the user."""
 
 
@@ -140,12 +141,16 @@ def membership_of(cohort: Cohort, user_id: int) -> Membership | None:
         Membership.cohort_id == cohort.id, Membership.user_id == user_id))
 
 
-def appoint_trainer(actor, cohort: Cohort, user: User) -> Membership:
+def appoint_trainer(actor, cohort: Cohort, user: User | None) -> Membership:
     """Make the user a trainer of the cohort (admins only; once).
 
-    Raises AccessDenied, or CohortError when the person holds another role in this cohort.
+    Raises AccessDenied, or CohortError when there is no such account (None) or the person
+    holds another role in this cohort.
     """
     require(actor, "cohort.admin")
+    if user is None:
+        raise CohortError(_("There is no account with this e-mail address. Invite the "
+                            "person on the Users page first."))
     membership = membership_of(cohort, user.id)
     if membership is not None:
         if membership.role != TRAINER:
@@ -163,11 +168,10 @@ def appoint_trainer(actor, cohort: Cohort, user: User) -> Membership:
 def tell_added(actor, cohort: Cohort, user: User, role: str) -> None:
     """Tell someone who already had an account that they were added to the cohort, in the app
     (a notice) and by e-mail (through the outbox): nobody joins a cohort without knowing it."""
-    link = LANDING.get(role, "/")
+    landing = LANDING.get(role, "learning.home")
     payload = {"cohort": cohort.name, "role": role, "by": actor.display_name}
-    notify(user, ADDED, link, **payload)
-    queue_email(user.email, ADDED, user.locale, name=user.display_name,
-                link=current_app.config["BASE_URL"].rstrip("/") + link, **payload)
+    notify(user, ADDED, url_path(landing), **payload)
+    queue_email(user.email, ADDED, user.locale, name=user.display_name, link=external_url(landing), **payload)
 
 
 def remove_member(actor, cohort: Cohort, membership: Membership) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core import audit
+from app.core.errors import NotAllowed
 
 Policy = Callable[[Any, Any], bool]
 RoleProvider = Callable[[Any, Any], set[str]]
@@ -20,8 +21,9 @@ _policies: dict[str, Policy] = {}
 _role_providers: list[RoleProvider] = []
 
 
-class AccessDenied(Exception):
-    """The user may not do this. Routes turn it into a 403 (or 404 where existence is secret)."""
+class AccessDenied(NotAllowed):
+    """The user may not do this. Routes turn it into a 403 (or 404 where existence is secret);
+    ``str(error)`` is the action's name, for logs, never shown."""
 
     def __init__(self, action: str, target: Any = None, *, hide: bool = False):
         super().__init__(action)

@@ -1,7 +1,15 @@
-"""Translated error pages, and the mapping of our typed errors to HTTP answers."""
+"""The services' typed errors, their HTTP statuses, and the translated error pages.
+
+Services raise a `ServiceError` subclass when a rule refuses a request; `str(error)` is the
+message for the user, in their language. `STATUS` below is the one place that says which HTTP
+status each kind of refusal gets: a view that shows its form again with the message (and what
+the user typed) answers `status_of(error)`, and an error no view catches becomes an error page
+with that status (`register_error_handlers`).
+"""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -9,8 +17,68 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core import logs
-from app.core.authz import AccessDenied
 from app.extensions import db
+
+
+class ServiceError(Exception):
+    """A service's rule refused the request. ``str(error)`` is a message for the user: pass a
+    translated string or a ``lazy_gettext`` one (translated when shown)."""
+
+    def __init__(self, message: Any = None, *args: Any):
+        super().__init__(*((message, *args) if message is not None else args))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InvalidInput(ServiceError):
+    """What was sent breaks a rule (a missing choice, a weak password, an unknown e-mail)."""
+
+
+class EmptySubmission(InvalidInput):
+    """Nothing to hand in: no text and no file."""
+
+
+class UploadTooLarge(InvalidInput):
+    """A file, or the whole request, is over its size limit."""
+
+
+class NotAllowed(ServiceError):
+    """This user may not do this. With ``hide`` the answer is 404, so that the object's
+    existence is not revealed."""
+
+    hide: bool = False
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist (or no longer does)."""
+
+
+class Conflict(ServiceError):
+    """Someone else changed the thing since the form was loaded (another mentor, another tab,
+    a second click); nothing of this request was kept."""
+
+
+# The one mapping of typed errors to HTTP statuses; the most specific class listed wins.
+STATUS: dict[type[ServiceError], int] = {
+    ServiceError: 400,
+    InvalidInput: 400,
+    EmptySubmission: 400,
+    UploadTooLarge: 413,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def status_of(error: ServiceError) -> int:
+    """The HTTP status for a service error: that of its most specific class in STATUS (404 for
+    a refusal that hides the object)."""
+    if isinstance(error, NotAllowed) and error.hide:
+        return 404
+    return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
+
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
@@ -42,17 +110,19 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(error):
         return render_error(400, CSRF_MESSAGE)
 
-    @app.errorhandler(AccessDenied)
-    def access_denied(error):
-        # The audit row of the refusal is kept even though the request's work is not.
-        pending_audit = [obj for obj in db.session.new if obj.__tablename__ == "audit_event"]
+    @app.errorhandler(ServiceError)
+    def service_error(error: ServiceError):
+        """A refusal no view caught: nothing of the request's work is kept; the page says why."""
+        if isinstance(error, NotAllowed):
+            # The audit row of the refusal is kept even though the request's work is not.
+            pending_audit = [obj for obj in db.session.new if obj.__tablename__ == "audit_event"]
+            db.session.rollback()
+            for obj in pending_audit:
+                db.session.add(obj)
+            db.session.commit()
+            return render_error(status_of(error))  # the page's own words: the action's name is not for users
         db.session.rollback()
-        for obj in pending_audit:
-            db.session.add(obj)
-        db.session.commit()
-        if error.hide:
-            return render_error(404)
-        return render_error(403)
+        return render_error(status_of(error), error.message or None)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

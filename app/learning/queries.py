@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, func, select
 
-from app.content.models import Course, Enrolment, Item, ItemTranslation, Progress
+from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress
 from app.extensions import db
 
 
@@ -130,3 +130,9 @@ def cohorts_led_by(user, limit: int = 20) -> list:
         query = query.join(Membership, Membership.cohort_id == Cohort.id).where(
             Membership.user_id == user.id, Membership.role == "trainer")
     return list(db.session.scalars(query))
+
+
+def course_media(course: Course, path: str) -> CourseMedia | None:
+    """The course's media file at this path (relative to the course folder), or None."""
+    return db.session.scalar(select(CourseMedia).where(CourseMedia.course_id == course.id,
+                                                       CourseMedia.path == path))

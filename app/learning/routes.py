@@ -8,10 +8,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from app.content.folders import course_folder
-from app.content.models import CourseMedia
 from app.core.header import header_facts
 from app.core.i18n import current_lang
 from app.extensions import db
@@ -112,8 +110,7 @@ def mark_done(slug: str, item_slug: str):
 @login_required
 def media(slug: str, digest: str, relpath: str):
     course = load_course(slug)
-    row = db.session.scalar(select(CourseMedia).where(CourseMedia.course_id == course.id,
-                                                      CourseMedia.path == relpath))
+    row = queries.course_media(course, relpath)
     if row is None or not row.sha256.startswith(digest) or len(digest) < 12:
         abort(404)
     root = course_folder(course).resolve()  # its published upload, or COURSES_DIR/<slug>

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.content.models import LESSON, Course, Enrolment, Item, Progress
 from app.core.authz import AccessDenied, policy, require
+from app.core.errors import InvalidInput
 from app.extensions import db
 
 # Called with (user, item) after each new completion, in the same transaction; the
@@ -19,7 +20,7 @@ def register_completion_hook(hook) -> None:
         COMPLETION_HOOKS.append(hook)
 
 
-class NotALesson(Exception):
+class NotALesson(InvalidInput):
     """Only lessons are marked done by hand; quizzes are passed and assignments approved."""
 
 

@@ -5,11 +5,12 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
 
 from app.content.models import Item
 from app.core.authz import require
+from app.core.errors import Conflict, status_of
 from app.core.i18n import current_lang
+from app.core.views import commit_or_conflict
 from app.database import start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
@@ -40,13 +41,12 @@ def start(slug: str, item_slug: str):
     if translation is None:
         abort(404)
     try:
-        attempt = services.start_attempt(current_user, item, translation)
-        db.session.commit()
+        with commit_or_conflict():
+            attempt = services.start_attempt(current_user, item, translation)
     except services.NoAttemptsLeft:
         flash(_("You have used all the attempts this quiz allows."), "error")
         return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
-    except IntegrityError:  # a simultaneous start made the same attempt: use that one
-        db.session.rollback()
+    except Conflict:  # a simultaneous start made the same attempt: use that one
         attempt = next(a for a in services.attempts_of(current_user, item) if not a.is_finished)
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
@@ -146,20 +146,22 @@ def save_or_submit(attempt_id: int):
         else:
             services.save_answers(current_user, attempt, answers, _sequence())
         db.session.commit()
-    except services.StaleForm:
+    except services.StaleForm as stale:
         db.session.rollback()
         if wants_json:
-            return jsonify(error="stale", sequence=attempt.sequence), 409
+            return jsonify(error="stale", sequence=attempt.sequence), status_of(stale)
         if attempt.is_finished:
             return redirect(url_for("quizzes.result", attempt_id=attempt.id))
         message = _("These answers come from an older copy of the page (the back button or another tab). "
                     "Your newer answers are kept; check them below.")
-        return attempt_page(attempt, item, translation, quiz, error=message, status=409)
+        return attempt_page(attempt, item, translation, quiz, error=message, status=status_of(stale))
     except services.AnswerTooLong as error:
         db.session.rollback()
         if wants_json:
-            return jsonify(saved=False, error="too_long", message=str(error), sequence=attempt.sequence), 400
-        return attempt_page(attempt, item, translation, quiz, error=str(error), status=400, answers=answers)
+            return jsonify(saved=False, error="too_long", message=str(error), sequence=attempt.sequence), \
+                status_of(error)
+        return attempt_page(attempt, item, translation, quiz, error=str(error), status=status_of(error),
+                            answers=answers)
     except services.TimeUp:
         services.close_if_overdue(attempt, translation)  # grade what was saved in time
         db.session.commit()

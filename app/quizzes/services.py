@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.content.models import QUIZ, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import AccessDenied, has_role, policy, require
+from app.core.errors import Conflict, InvalidInput
 from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
@@ -27,19 +28,19 @@ from app.quizzes.types import MAX_TYPED_ANSWER
 GRACE = timedelta(seconds=15)
 
 
-class NoAttemptsLeft(Exception):
+class NoAttemptsLeft(Conflict):
     pass
 
 
-class StaleForm(Exception):
+class StaleForm(Conflict):
     """The form is older than the answers already saved (the back button, another tab)."""
 
 
-class TimeUp(Exception):
+class TimeUp(Conflict):
     """The time limit has passed: these answers were not taken (the server's clock decides)."""
 
 
-class AnswerTooLong(ValueError):
+class AnswerTooLong(InvalidInput):
     """A typed answer is over MAX_TYPED_ANSWER characters; str(error) says which, translated."""
 
 

@@ -1,9 +1,11 @@
-"""The admin users page: search, role and cohort columns, paging, resending an invitation, and
-deactivation that asks first."""
+"""The admin users page: search, role and cohort columns, paging, resending an invitation,
+deactivation that asks first, and no admin removing their own access."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from app.auth import services
 from app.auth.models import User
 from app.auth.queries import user_page
 from app.cohorts.models import Cohort, Membership
@@ -67,3 +69,28 @@ def test_deactivation_asks_first(client, app, auth, factories):
     assert response.status_code == 302
     with app.app_context():
         assert not db.session.get(User, target.id).is_active_account
+
+
+def test_an_admin_cannot_remove_their_own_access(client, app, auth, factories):
+    admin = factories.make_admin()
+    auth.login_as(admin)
+    for data in ({"action": "deactivate"}, {"action": "deactivate", "confirm": "yes"}, {"action": "revoke_admin"}):
+        response = client.post(f"/admin/users/{admin.id}", data=data)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/admin/users")
+        assert "You cannot remove your own access." in client.get("/admin/users").get_data(as_text=True)
+    with app.app_context():
+        user = db.session.get(User, admin.id)
+        assert user.is_active_account and user.is_admin
+
+
+def test_the_own_access_rule_is_in_the_service(app, factories):
+    admin, other = factories.make_admin(), factories.make_admin()
+    with app.test_request_context():
+        actor, colleague = db.session.get(User, admin.id), db.session.get(User, other.id)
+        with pytest.raises(services.OwnAccess, match="your own access"):
+            services.set_active(actor, actor, False)
+        with pytest.raises(services.OwnAccess):
+            services.set_admin(actor, actor, False)
+        services.set_active(actor, actor, True)  # nothing to remove: allowed
+        services.set_admin(actor, colleague, False)  # someone else's: allowed
+        assert not colleague.is_admin
