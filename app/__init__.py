@@ -137,6 +137,7 @@ def _register_parts() -> None:
     from app.assignments import queries as assignment_queries
     from app.assignments import routes as assignment_routes
     from app.assignments import services as assignment_services
+    from app.authoring import routes as authoring_routes
     from app.authoring.services import uploaded_course_folder
     from app.certificates import services as certificate_services
     from app.certificates.completion import completion_status
@@ -168,6 +169,7 @@ def _register_parts() -> None:
     cohort_access.register()
     cohort_services.register()
     cohort_routes.register()
+    authoring_routes.register()
 
 
 def _register_blueprints(app: Flask) -> None:

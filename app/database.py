@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, inspect
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.types import TypeDecorator
 
@@ -133,6 +133,16 @@ def start_writing() -> None:
         raise RuntimeError("start_writing() with unsaved changes")
     g.db_reads_only = False
     session.rollback()
+
+
+def reload_expired(*objects) -> None:
+    """Read again the objects a rollback (or commit) expired, so that a page rendered after it
+    reads them here: templates never query (docs/architecture.md)."""
+    from app.extensions import db
+
+    for obj in objects:
+        if obj is not None and inspect(obj).expired_attributes:
+            db.session.refresh(obj)
 
 
 def register_transaction_modes(app: Flask) -> None:

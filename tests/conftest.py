@@ -17,6 +17,7 @@ from app.content.quiz_format import register_quiz_format
 from app.quizzes.authoring import QUIZ_FORMAT
 from app.config import normalise_database_url
 from app.extensions import db
+from tests.support import template_guard
 from tests.support.factories import Factories
 from tests.support.smtp import SMTPServer
 
@@ -112,6 +113,20 @@ def _not_under_flask_cli(monkeypatch):
             if handler.get_name() == "nergi-stderr":
                 logger.removeHandler(handler)
         logger.propagate = True
+
+
+@pytest.fixture(autouse=True)
+def _templates_never_query(request):
+    """Fail a test in which a statement ran while a template rendered (tests/support/
+    template_guard.py); `@pytest.mark.templates_may_query("why")` opts one test out."""
+    template_guard.install()
+    template_guard.reset()
+    yield
+    found = template_guard.statements_while_rendering()
+    template_guard.reset()
+    if found and request.node.get_closest_marker("templates_may_query") is None:
+        lines = "\n".join(f"  {template}: {sql[:200]}" for template, sql in found)
+        pytest.fail(f"{len(found)} statement(s) ran while a template rendered:\n{lines}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.assignments.models import SUBMITTED, Attachment, CommentBankEntry, MentorLink, Revision, Submission
+from app.assignments.models import SUBMITTED, Attachment, CommentBankEntry, MentorLink, Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
@@ -55,6 +55,16 @@ def review_queue(mentor, lang: str) -> list[QueueRow]:
                      waiting_since=s.submitted_at or s.updated_at) for s, u, c, t, e, cl in rows]
 
 
+def load_submission(submission_id: int, *, again: bool = False) -> Submission | None:
+    """The submission with its learner and the mentor who took it (the pages name both), in one
+    query; `again` reads it afresh (after a rollback expired it)."""
+    query = (select(Submission).where(Submission.id == submission_id)
+             .options(joinedload(Submission.learner), joinedload(Submission.claimed_by)))
+    if again:
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
 def draft_files(submission: Submission | None) -> list[Attachment]:
     """The files attached to the draft (not yet to a revision)."""
     if submission is None:
@@ -83,10 +93,12 @@ def active_mentor_links() -> list[MentorLink]:
 
 
 def submission_history(submission: Submission) -> list[Revision]:
-    """All revisions with their files and reviews, loaded in three queries."""
+    """All revisions with their files and reviews and each review's mentor, loaded in three
+    queries."""
     return list(db.session.scalars(
         select(Revision).where(Revision.submission_id == submission.id).order_by(Revision.number)
-        .options(selectinload(Revision.attachments), selectinload(Revision.reviews))
+        .options(selectinload(Revision.attachments),
+                 selectinload(Revision.reviews).joinedload(Review.mentor))
     ))
 
 

@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -20,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import archive, comments, queries, services
@@ -31,7 +31,7 @@ from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.converters import MAX_ID
 from app.core.errors import Conflict, EmptySubmission, status_of
-from app.core.header import header_facts, register_header_fact
+from app.core.header import register_header_fact, register_nav_flag
 from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
 from app.extensions import db
@@ -80,15 +80,6 @@ def assignment_view(*, course, item, translation, outline, lang):
 
 
 
-@bp.app_context_processor
-def navigation():
-    """What the header shows a signed-in user: unread notices, and the review queue for mentors."""
-    if not has_request_context() or not current_user or not current_user.is_authenticated:
-        return {"nav": {}}
-    facts = header_facts(current_user)
-    return {"nav": {"unread": facts["unread_notices"], "is_mentor": bool(facts["is_mentor"])}}
-
-
 @bp.app_template_global("viewable")
 def viewable(attachment) -> str | None:
     """How a page may show the attachment: "image", "pdf", or None (download only)."""
@@ -96,9 +87,12 @@ def viewable(attachment) -> str | None:
 
 
 def register() -> None:
-    """Called by create_app: the header's unread-notices and "mentors someone" facts."""
+    """Called by create_app: the header's unread-notices and "mentors someone" facts, and its
+    flags `nav.unread` and `nav.may_review` (the review queue's link)."""
     register_header_fact("unread_notices", notice_services.unread_count_expression)
     register_header_fact("is_mentor", services.is_mentor_expression)
+    register_nav_flag("unread", lambda user, facts: facts["unread_notices"])
+    register_nav_flag("may_review", lambda user, facts: bool(facts["is_mentor"]))
 
 
 @bp.post("/courses/<slug>/<item_slug>/work")
@@ -151,7 +145,7 @@ def save_work(slug: str, item_slug: str):
 
 
 def _load_submission(submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
+    submission = queries.load_submission(submission_id)
     if submission is None:
         abort(404)
     return submission
@@ -276,6 +270,8 @@ def preferences():
 
 
 def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None):
+    if {"learner", "claimed_by"} & inspect(submission).unloaded:  # a rollback expired them
+        submission = queries.load_submission(submission.id, again=True)
     translation = learning_queries.translation_for(submission.item, current_lang())
     if translation is None:
         abort(404)
@@ -298,7 +294,9 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=N
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])
                                           for c in options.rubric),
-                           render=render_markdown, may_review=may_review), status
+                           render=render_markdown, may_review=may_review,
+                           may_manage_comments={entry.id for entry in bank_entries
+                                                if can(current_user, "comment.manage", entry)}), status
 
 
 @bp.get("/review/<int:submission_id>")

@@ -1,7 +1,7 @@
 """Read-only queries for the authoring pages."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from app.auth.models import User
 from app.authoring.models import CourseAuthor
@@ -19,7 +19,6 @@ def account_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def authors_any_course(user_id: int) -> bool:
-    """Whether the user is an author of at least one course."""
-    return bool(db.session.scalar(select(func.count()).select_from(CourseAuthor).where(
-        CourseAuthor.user_id == user_id)))
+def authors_any_expression(user_id: int):
+    """For the header facts: is the user an author of some course? (An EXISTS, no query.)"""
+    return exists().where(CourseAuthor.user_id == user_id)

@@ -12,8 +12,9 @@ from app.authoring.forms import ActionForm, AuthorForm, UploadForm
 from app.authoring.models import CourseUpload
 from app.content.course_zip import CourseZipError
 from app.content.models import Course
-from app.core.authz import AccessDenied, require
+from app.core.authz import AccessDenied, can, require
 from app.core.errors import Conflict
+from app.core.header import register_header_fact, register_nav_flag
 from app.core.views import commit_or_conflict
 from app.extensions import db
 from app.learning import lookup
@@ -43,13 +44,12 @@ def zip_message(error: CourseZipError) -> str:
     return str(ZIP_MESSAGES[error.code]) % {"name": error.detail, "limit": error.values.get("limit", 0)}
 
 
-@bp.app_template_global("is_course_author")
-def is_course_author() -> bool:
-    """For the profile page: may the signed-in person author any course? (The site header shows
-    the link to admins only, so that learners' pages do not pay a query for it.)"""
-    if not current_user.is_authenticated:
-        return False
-    return current_user.is_admin or queries.authors_any_course(current_user.id)
+def register() -> None:
+    """Called by create_app: for the profile page, may the signed-in person author any course?
+    (The site header shows the link to admins only; the fact rides along in the header's one
+    statement, `nav.may_author`.)"""
+    register_header_fact("authors_a_course", queries.authors_any_expression)
+    register_nav_flag("may_author", lambda user, facts: bool(user.is_admin or facts["authors_a_course"]))
 
 
 def load_course(slug: str) -> Course:
@@ -69,7 +69,8 @@ def index():
     courses = services.authored_courses(current_user)
     if not courses and not current_user.is_admin:
         raise AccessDenied("course.author")
-    return render_template("authoring/index.html", courses=courses, form=UploadForm())
+    return render_template("authoring/index.html", courses=courses, form=UploadForm(),
+                           may_upload_new=can(current_user, "course.author", None))
 
 
 @bp.get("/<slug>")
@@ -83,7 +84,8 @@ def _course_page(course: Course, form: UploadForm, problems=None, error: str | N
     return render_template("authoring/course.html", course=course, form=form, action_form=ActionForm(),
                            author_form=AuthorForm(), uploads=services.uploads_of(course),
                            quizzes=services.quiz_translations(course),
-                           authors=services.authors_of(course), problems=problems, error=error), status
+                           authors=services.authors_of(course), problems=problems, error=error,
+                           may_grant=can(current_user, "course.grant_author", course)), status
 
 
 @bp.post("/new")
@@ -113,7 +115,8 @@ def upload(slug: str | None = None):
                                     upload_id=preview.upload.id))
     if course is None:
         return render_template("authoring/index.html", courses=services.authored_courses(current_user),
-                               form=form, problems=problems, error=error), 422
+                               form=form, problems=problems, error=error,
+                               may_upload_new=can(current_user, "course.author", None)), 422
     return _course_page(course, form, problems, error, 422)
 
 
@@ -208,7 +211,8 @@ def add_author(slug: str):
         return render_template("authoring/course.html", course=course, form=UploadForm(), action_form=ActionForm(),
                                author_form=form, uploads=services.uploads_of(course),
                                quizzes=services.quiz_translations(course),
-                               authors=services.authors_of(course), problems=None, error=None), 422
+                               authors=services.authors_of(course), problems=None, error=None,
+                               may_grant=can(current_user, "course.grant_author", course)), 422
     services.grant_author(current_user, course, user)
     db.session.commit()
     flash(_("%(name)s may now upload and publish this course.", name=user.name), "success")

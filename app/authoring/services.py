@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.authoring.changes import ChangeSummary, summarise_changes
 from app.authoring.models import CourseAuthor, CourseUpload
@@ -30,7 +31,7 @@ from app.core.authz import AccessDenied, is_signed_in, policy, require
 from app.database import utcnow
 from app.extensions import db
 from app.quizzes.gift_export import quiz_to_gift
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 
 
 class InvalidUpload(Exception):
@@ -179,14 +180,17 @@ def quiz_as_gift(user, course: Course, item_slug: str, lang: str) -> str:
 
 
 def uploads_of(course: Course) -> list[CourseUpload]:
-    """The course's uploads, newest first (without their bytes loaded more than needed)."""
+    """The course's uploads, newest first (without their bytes loaded more than needed), with
+    who uploaded and published each (the course page shows them)."""
     return list(db.session.scalars(select(CourseUpload).where(CourseUpload.course_slug == course.slug)
+                                   .options(joinedload(CourseUpload.uploaded_by),
+                                            joinedload(CourseUpload.published_by))
                                    .order_by(CourseUpload.id.desc())))
 
 
 def authors_of(course: Course) -> list[CourseAuthor]:
     return list(db.session.scalars(select(CourseAuthor).where(CourseAuthor.course_id == course.id)
-                                   .order_by(CourseAuthor.granted_at)))
+                                   .options(joinedload(CourseAuthor.user)).order_by(CourseAuthor.granted_at)))
 
 
 def grant_author(admin, course: Course, user) -> CourseAuthor:

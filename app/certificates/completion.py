@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, Progress
+from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item
 from app.extensions import db
+from app.learning.models import Progress
 
 
 @dataclass

@@ -17,6 +17,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.certificates import codes, credential, keys, offline, pdf, status
 from app.certificates.completion import completion_status
@@ -241,10 +242,12 @@ def active_certificate(user_id: int, course_id: int) -> Certificate | None:
 
 
 def find_by_code(text: str) -> Certificate | None:
-    """The certificate with this code, typed in any case, with or without hyphens."""
+    """The certificate with this code, typed in any case, with or without hyphens; with its course
+    (every page that shows a certificate names the course)."""
     if not codes.is_valid_code(text or ""):
         return None
-    return db.session.scalar(select(Certificate).where(Certificate.code == codes.normalise_code(text)))
+    return db.session.scalar(select(Certificate).where(Certificate.code == codes.normalise_code(text))
+                             .options(joinedload(Certificate.course)))
 
 
 def revoke(actor, certificate: Certificate, reason: str, *, tell_learner: bool = True) -> None:

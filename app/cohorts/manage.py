@@ -27,6 +27,7 @@ from app.core.authz import can, require
 from app.core.errors import Conflict, status_of
 from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
+from app.database import reload_expired
 from app.extensions import db
 
 bp = Blueprint("cohort_admin", __name__)
@@ -179,6 +180,7 @@ def confirm(cohort_id: int):
                               "moment by another request. Check the dashboard."), status_of(conflict))
     invited, added = earlier[0] + result.invited, earlier[1] + result.added
     if result.remaining:
+        reload_expired(cohort)  # the commit expired it
         return render_template("cohorts/continue.html", cohort=cohort, done=invited + added, remaining=result.remaining,
                                form=ConfirmForm(formdata=None, token=form.token.data, invited=invited, added=added))
     flash(" ".join([

@@ -26,9 +26,10 @@ from app.cohorts.queries import (
 )
 from app.cohorts.risk import median_percent
 from app.cohorts.sql import seconds_between
-from app.content.models import Course, Enrolment, Progress
+from app.content.models import Course
 from app.core.dates import local_date
 from app.extensions import db
+from app.learning.models import Enrolment, Progress
 from app.quizzes.models import FINISHED, QuizAttempt
 
 SCORE_BUCKETS = 10

@@ -35,9 +35,9 @@ from app.cohorts.forms import (
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
-from app.core.authz import can, is_signed_in, require
+from app.core.authz import can, require
 from app.core.dates import file_stamp
-from app.core.header import header_facts, register_header_fact
+from app.core.header import register_header_fact, register_nav_flag
 from app.core.i18n import current_lang
 from app.database import utcnow
 from app.extensions import db
@@ -73,15 +73,11 @@ def asset(filename: str):
     return response
 
 
-@bp.app_template_global("is_trainer")
-def is_trainer() -> bool:
-    """For the site header: does the signed-in person train a cohort? (From header_facts.)"""
-    return is_signed_in(current_user) and bool(header_facts(current_user)["is_trainer"])
-
-
 def register() -> None:
-    """Called by create_app: the header's "trains a cohort" fact."""
+    """Called by create_app: the header's "trains a cohort" fact, and its link to the cohorts
+    (`nav.may_see_cohorts`: admins and trainers)."""
     register_header_fact("is_trainer", trains_any_expression)
+    register_nav_flag("may_see_cohorts", lambda user, facts: bool(user.is_admin or facts["is_trainer"]))
 
 
 def load_cohort(cohort_id: int, action: str = "cohort.view") -> Cohort:
@@ -111,7 +107,7 @@ def mentor_choices(cohort: Cohort, none_label: str) -> list[tuple[int, str]]:
 def index():
     require(current_user, "cohort.list")
     cohorts = queries.cohort_list(None if current_user.is_admin else current_user.id)
-    return render_template("cohorts/index.html", cohorts=cohorts)
+    return render_template("cohorts/index.html", cohorts=cohorts, may_create=can(current_user, "cohort.admin"))
 
 
 @bp.get("/cohorts/<int:cohort_id>")

@@ -97,25 +97,3 @@ class CourseMedia(Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
-
-
-class Enrolment(Model):
-    __tablename__ = "enrolment"
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
-    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Progress(Model):
-    """An item finished by a learner: a lesson marked done, a quiz passed, an assignment approved."""
-
-    __tablename__ = "progress"
-    __table_args__ = (UniqueConstraint("user_id", "item_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,7 +22,7 @@ class TranslationSpec:
 
     ``html`` is the rendered, sanitised body (for a quiz, its introduction); ``meta`` holds
     the kind-specific front matter (quiz settings; assignment options and rubric);
-    ``quiz`` is the parsed, rendered quiz (an ``app.quizzes.model.Quiz``) or None;
+    ``quiz`` is the parsed, rendered quiz (an ``app.quizzes.spec.Quiz``) or None;
     ``rubric`` is the validated assignment rubric or None. ``source_hash`` covers the file
     and the rendering policy (:func:`app.content.render.rendered_hash`).
     """

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from app.config import LANGUAGE_NAMES
 from app.core.dates import show_date, show_datetime
+from app.core.header import navigation, register_nav_flag
 from app.core.texts import setting_text
 
 
@@ -27,6 +28,9 @@ def register_template_helpers(app: Flask) -> None:
         return url_for("static", filename=filename, v=digests[filename])
 
     app.jinja_env.globals["static_url"] = static_url
+    # The header's flags (`nav`), computed once per page before the template renders.
+    app.context_processor(navigation)
+    register_nav_flag("may_administer", lambda user, facts: bool(user.is_admin))
 
     @app.context_processor
     def inject_globals():
@@ -38,8 +42,9 @@ def register_template_helpers(app: Flask) -> None:
             "current_path": request.full_path.rstrip("?") if has_request_context() else "/",
         }
 
-    # Only for HTML that came out of app.content.render.render_markdown (stored at sync).
-    app.jinja_env.filters["sanitised"] = Markup
+    # Marks HTML as safe to insert; sanitises nothing. Only for HTML that render_markdown produced
+    # (it sanitises) and that was stored: course text at sync, previews (docs/security.md, "Output").
+    app.jinja_env.filters["stored_html"] = Markup
     # Dates in the programme's time zone, in formats that name the month (app/core/dates.py).
     app.jinja_env.filters["date"] = lambda value, fmt="medium": show_date(value, fmt, str(get_locale() or "en"))
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": show_datetime(value, fmt, str(get_locale() or "en"))

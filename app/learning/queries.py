@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, func, select
 
-from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress
+from app.content.models import Course, CourseMedia, Item, ItemTranslation
 from app.extensions import db
+from app.learning.models import Enrolment, Progress
 
 
 @dataclass

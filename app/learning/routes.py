@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.content.folders import course_folder
+from app.core.authz import can
 from app.core.header import header_facts
 from app.core.i18n import current_lang
 from app.extensions import db
@@ -31,7 +32,8 @@ def home():
                if current_user.is_admin or facts.get("is_trainer") else [])
     # What higher layers add (the mentor's reviews): app/learning/lookup.py, registered in create_app.
     parts = page_parts("home", current_user, lang, facts)
-    return render_template("learning/home.html", cards=cards, lang=lang, cohorts=cohorts, **parts)
+    return render_template("learning/home.html", cards=cards, lang=lang, cohorts=cohorts, **parts,
+                           may_list_certificates=can(current_user, "certificate.list"))
 
 
 @bp.get("/courses")

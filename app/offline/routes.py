@@ -30,8 +30,8 @@ from app.learning.lookup import load_course, load_item
 from app.offline import services
 from app.quizzes import grading
 from app.quizzes import services as quiz_services
+from app.quizzes.form_answers import answers_from_form
 from app.quizzes.models import QuizAttempt
-from app.quizzes.routes import answers_from_form
 
 bp = Blueprint("offline", __name__)
 

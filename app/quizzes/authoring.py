@@ -17,8 +17,8 @@ from typing import Any
 from app.content.quiz_format import QuizFormat
 from app.quizzes.gift import parse_gift, parse_gift_bytes, parse_gift_with_warnings
 from app.quizzes.markdown_syntax import parse_quiz_markdown
-from app.quizzes.model import Option, Question, Quiz
 from app.quizzes.settings import validate_quiz_settings
+from app.quizzes.spec import Option, Question, Quiz
 from app.quizzes.types import Matching
 
 __all__ = [

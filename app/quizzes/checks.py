@@ -2,14 +2,14 @@
 
 The parsers check what only their syntax can get wrong (a malformed box, an unclosed
 brace); whatever a well-formed question can still get wrong is checked here, on the
-:class:`~app.quizzes.model.Question`, so Nergi's syntax and GIFT refuse the same things.
+:class:`~app.quizzes.spec.Question`, so Nergi's syntax and GIFT refuse the same things.
 """
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from app.quizzes.model import Question, Quiz
 from app.quizzes.normalise import normalise_answer
+from app.quizzes.spec import Question, Quiz
 from app.quizzes.types import QUESTION_TYPES, Matching
 
 #: How far the positive weights of a multiple-response question may be from 100%,

@@ -16,7 +16,7 @@ What is read, and how it maps (see docs/authoring.md, "Quizzes in GIFT"):
 - a ``*`` in an accepted short answer is Moodle's wildcard (any characters, none included;
   ``\\*`` is a literal asterisk); an answer that is only ``*`` with 0% is the catch-all;
 - answers in the middle of the text make a missing-word question: the text keeps a
-  blank (:data:`~app.quizzes.model.BLANK_MD`) where the answers were;
+  blank (:data:`~app.quizzes.spec.BLANK_MD`) where the answers were;
 - ``[markdown]`` and ``[moodle]`` text is kept as Markdown; ``[html]`` text is kept as
   it is and, like all author text, goes through ``render_markdown``'s sanitiser when
   the quiz is rendered; ``[plain]`` text is escaped so that it shows literally.  An
@@ -32,9 +32,9 @@ from typing import Any
 from app.content.problems import Problem
 from app.quizzes.checks import check_quiz
 from app.quizzes.gift_source import Source, Span, blocks, front_matter
-from app.quizzes.model import BLANK_MD, Option, Question, Quiz
 from app.quizzes.normalise import parse_authored_number
 from app.quizzes.settings import validate_quiz_settings
+from app.quizzes.spec import BLANK_MD, Option, Question, Quiz
 
 _FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.IGNORECASE)
 _WEIGHT = re.compile(r"^\s*%(-?\d+(?:\.\d+)?)%")

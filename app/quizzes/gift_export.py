@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from app.quizzes.model import BLANK_MD, Option, Question, Quiz
+from app.quizzes.spec import BLANK_MD, Option, Question, Quiz
 
 _SPECIAL = str.maketrans({c: f"\\{c}" for c in "~=#{}:\\"})
 

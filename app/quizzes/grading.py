@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.quizzes.model import GRADING_METHODS, Question, Quiz, QuizSettings
+from app.quizzes.spec import GRADING_METHODS, Question, Quiz, QuizSettings
 from app.quizzes.types import QUESTION_TYPES, Answer, Grade, Matching
 
 

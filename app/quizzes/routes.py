@@ -5,19 +5,21 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 
 from app.content.models import Item
-from app.core.authz import require
+from app.core.authz import can, require
 from app.core.errors import Conflict, status_of
 from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
-from app.database import start_writing
+from app.database import reload_expired, start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.lookup import load_course, load_item
 from app.quizzes import grading, report, services
+from app.quizzes.form_answers import CHOICE_TYPES, answers_from_form, option_tokens
 from app.quizzes.models import QuizAttempt
-from app.quizzes.types import MAX_TYPED_ANSWER, Matching
+from app.quizzes.types import MAX_TYPED_ANSWER
 
 bp = Blueprint("quizzes", __name__)
 
@@ -27,7 +29,8 @@ def quiz_view(*, course, item, translation, outline, lang):
     quiz = services.quiz_of(translation)
     return render_template("quizzes/quiz.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, summary=summary, form=FlaskForm(),
-                           settings=quiz.settings, quiz=quiz)
+                           settings=quiz.settings, quiz=quiz,
+                           may_see_report=can(current_user, "quiz.report_all", item))
 
 
 
@@ -56,46 +59,16 @@ def _load_attempt(attempt_id: int):
     if attempt is None:
         abort(404)
     require(current_user, "attempt.view", attempt, hide=True)
-    item = db.session.get_one(Item, attempt.item_id)
+    item = db.session.get_one(Item, attempt.item_id, options=[joinedload(Item.course)])  # the pages link to it
     translation = learning_queries.translation_for(item, attempt.lang)
     if translation is None:
         abort(404)
     return attempt, item, translation
 
 
-CHOICE_TYPES = ("single", "multiple", "true-false")
-
-
-def option_tokens(layout, question_id: str) -> dict[str, str]:
-    """Per-attempt names of a question's options (o1, o2, … in the order shown): the page never
-    carries the authored option ids, whose order could hint at the right answer."""
-    return {f"o{n}": option_id for n, option_id in enumerate(layout.option_orders.get(question_id, []), 1)}
-
-
-def answers_from_form(quiz, layout, form) -> dict:
-    """The form's values per question as option ids: a list, or for matching a dict prompt -> [token].
-
-    Only what the page can send is kept: the question's own prompts and tokens, and one typed
-    value per question (its length is the service's rule).
-    """
-    answers: dict = {}
-    for question in quiz.questions:
-        if question.type == "matching":
-            prefix = f"q.{question.id}."
-            prompts = {prompt.id for prompt in Matching.prompts(question)}
-            tokens = {f"c{n}" for n in range(1, len(Matching.choices(question)) + 1)}
-            answers[question.id] = {prompt: [form[prefix + prompt]] for prompt in prompts
-                                    if form.get(prefix + prompt) in tokens}
-        elif question.type in CHOICE_TYPES:
-            option_ids = option_tokens(layout, question.id)
-            answers[question.id] = [option_ids[v] for v in form.getlist(f"q.{question.id}") if v in option_ids]
-        elif question.type != "description":
-            answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()][:1]
-    return answers
-
-
 def attempt_page(attempt, item, translation, quiz, *, error=None, status=200, answers=None):
     """The questions as the learner sees them, with their saved answers (or `answers`) filled in."""
+    reload_expired(attempt, item, translation)  # after a refused save's rollback
     layout = grading.attempt_layout(quiz, attempt.seed)
     questions = grading.public_questions(quiz, layout)
     shown = dict(attempt.answers if answers is None else answers)

@@ -20,8 +20,8 @@ from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
 from app.quizzes import grading
-from app.quizzes.model import Quiz
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
+from app.quizzes.spec import Quiz
 from app.quizzes.types import MAX_TYPED_ANSWER
 
 # Answers that arrive this long after the time limit still count (the network is slow).

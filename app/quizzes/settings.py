@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.content.problems import Problem
-from app.quizzes.model import GRADING_METHODS, SHOW_ANSWERS, QuizSettings
+from app.quizzes.spec import GRADING_METHODS, SHOW_ANSWERS, QuizSettings
 
 #: Front-matter keys common to every item; the content loader checks them, we skip them.
 COMMON_KEYS = frozenset({"kind", "title", "minutes", "required", "objectives"})

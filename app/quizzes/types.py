@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from app.quizzes.model import Option, Question
 from app.quizzes.normalise import normalise_answer, parse_learner_number
+from app.quizzes.spec import Option, Question
 
 Answer = str | list[str] | dict[str, str] | None
 RawAnswer = list[str] | dict[str, Any] | str | None

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.assignments.models import (APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, Attachment, IllegalTransition, Review, Revision, Submission)
 from app.notify.models import Notice
-from app.content.models import Progress
+from app.learning.models import Progress
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.notify.services import deliver_due

@@ -48,7 +48,9 @@ from app.auth.services import create_user
 from app.cohorts import enrolment
 from app.cohorts.models import Cohort, CohortCourse, Membership
 from app.config import normalise_database_url
-from app.content.models import Course, Enrolment, Item, ItemTranslation, Progress
+from app.content.models import Course, Item, ItemTranslation
+from app.learning.models import Progress
+from app.learning.models import Enrolment
 from app.extensions import db
 from app.quizzes.models import QuizAttempt
 

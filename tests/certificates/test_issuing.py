@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from app.certificates import codes
 from app.certificates.completion import completion_status
 from app.certificates.models import Certificate
-from app.content.models import Course, Item, Progress
+from app.content.models import Course, Item
+from app.learning.models import Progress
 from app.core.models import AuditEvent
 from app.extensions import db
 from app.notify.services import deliver_due

@@ -14,7 +14,9 @@ from app.assignments.models import Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, CohortCourse, Membership
 from app.cohorts.scope import cohort_of_work
-from app.content.models import Enrolment, Item, Progress
+from app.content.models import Item
+from app.learning.models import Progress
+from app.learning.models import Enrolment
 from app.extensions import db
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
 

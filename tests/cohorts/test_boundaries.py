@@ -17,7 +17,7 @@ from app.notify.models import Notice
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Membership
-from app.content.models import Progress
+from app.learning.models import Progress
 from app.core.authz import can
 from app.extensions import db
 from app.notify.models import OutboxMessage

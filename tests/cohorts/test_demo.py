@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.assignments.models import MentorLink
 from app.cohorts.demo import DEMO_COHORT, create_demo_cohort
 from app.cohorts.models import Cohort, CohortCourse, Membership
-from app.content.models import Enrolment
+from app.learning.models import Enrolment
 from app.extensions import db
 
 

@@ -11,7 +11,7 @@ from app.cohorts import enrolment
 from app.cohorts.models import Cohort, Membership
 from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.services import set_courses
-from app.content.models import Enrolment
+from app.learning.models import Enrolment
 from app.core.authz import AccessDenied
 from app.core.models import AuditEvent
 from app.extensions import db

@@ -111,7 +111,8 @@ def test_completion_series_counts_programme_days(app, factories):
     from app.cohorts import reports
     from app.cohorts.models import Cohort, Membership
     from app.cohorts.queries import columns_of
-    from app.content.models import Course, Item, Progress
+    from app.content.models import Course, Item
+    from app.learning.models import Progress
 
     course = factories.make_course(items=("lesson",))
     learner = factories.make_user()

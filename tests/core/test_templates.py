@@ -1,4 +1,4 @@
-"""Output encoding rules (SECURITY E2): no |safe anywhere; |sanitised only on HTML that came
+"""Output encoding rules (SECURITY E2): no |safe anywhere; |stored_html only on HTML that came
 out of render_markdown at sync time; plain-text fields are escaped once."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 
-# Every expression allowed before |sanitised: stored output of app.content.render.render_markdown.
+# Every expression allowed before |stored_html (which marks HTML safe and sanitises nothing): stored output of app.content.render.render_markdown.
 ALLOWED = {
     "card.course.summary(lang)", "course.summary(lang)", "translation.html", "quiz.intro_html",
     "q.text_html", "o.text_html", "p.text_html", "q.feedback_html", "r.grade.feedback_html", "c",
@@ -19,10 +19,10 @@ def test_no_template_uses_safe():
     assert offenders == []
 
 
-def test_sanitised_is_used_only_on_rendered_markdown():
+def test_stored_html_is_used_only_on_rendered_markdown():
     used = set()
     for path in TEMPLATES.rglob("*.html"):
-        for expression in re.findall(r"\{\{\s*([^{}|]+?)\s*\|\s*sanitised", path.read_text()):
+        for expression in re.findall(r"\{\{\s*([^{}|]+?)\s*\|\s*stored_html", path.read_text()):
             used.add(expression.strip())
     assert used and used <= ALLOWED, used - ALLOWED
 

@@ -122,7 +122,7 @@ def test_concurrent_sign_ins_and_writes_beside_reads_all_succeed(app, factories)
                    *[read(client) for client in signed_in])
     assert results[:6] == [(302, 302, 302)] * 6
     assert results[6:] == [[200, 200, 200]] * 2
-    from app.content.models import Progress
+    from app.learning.models import Progress
 
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)

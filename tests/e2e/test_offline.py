@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from app.assignments.models import Submission
 from app.auth import services as auth_services
-from app.content.models import Course, Item, ItemTranslation, Progress
+from app.content.models import Course, Item, ItemTranslation
+from app.learning.models import Progress
 from app.content.render import render_markdown
 from app.extensions import db
 from app.offline.models import IdempotencyKey

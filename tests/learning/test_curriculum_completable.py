@@ -22,7 +22,7 @@ from app.content.spec import LANGUAGES, CourseSpec
 from app.content.sync import sync_courses
 from app.extensions import db
 from app.quizzes import grading
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 from app.quizzes.models import QuizAttempt
 from app.quizzes.types import Matching
 

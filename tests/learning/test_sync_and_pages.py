@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.content.models import Course, CourseMedia, Enrolment, Item, ItemTranslation, Progress
+from app.content.models import Course, CourseMedia, Item, ItemTranslation
+from app.learning.models import Progress
+from app.learning.models import Enrolment
 from app.extensions import db
 
 PNG = base64.b64decode(

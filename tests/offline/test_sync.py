@@ -9,7 +9,7 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from app.assignments.models import Submission
-from app.content.models import Progress
+from app.learning.models import Progress
 from app.extensions import db
 from app.offline.models import IdempotencyKey
 from app.offline.services import purge_old_keys

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from app.content.problems import Problem
 from app.quizzes.authoring import parse_quiz_markdown, render_quiz
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 
 PATH = "courses/demo/02-check.en.md"
 BASE_META = {"kind": "quiz", "title": "Check", "minutes": 5}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.content.models import ItemTranslation
 from app.extensions import db
 from app.quizzes import grading
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 from app.quizzes.models import QuizAttempt
 from tests.quizzes.test_attempt_routes import attempt_id, make_quiz, start
 from tests.support.concurrency import client_with_session, race

@@ -9,7 +9,8 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
-from app.content.models import Course, Item, ItemTranslation, Progress
+from app.content.models import Course, Item, ItemTranslation
+from app.learning.models import Progress
 from app.extensions import db
 from app.quizzes.authoring import parse_quiz_markdown, render_quiz
 from app.quizzes.models import QuizAttempt

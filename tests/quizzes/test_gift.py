@@ -6,7 +6,7 @@ import pytest
 
 from app.quizzes.authoring import parse_gift, parse_gift_bytes, parse_gift_with_warnings, render_quiz
 from app.quizzes.grading import grade_attempt
-from app.quizzes.model import BLANK_MD, Option, Question, Quiz, QuizSettings
+from app.quizzes.spec import BLANK_MD, Option, Question, Quiz, QuizSettings
 from app.quizzes.types import QUESTION_TYPES
 from tests.quizzes.conftest import escaping_render
 

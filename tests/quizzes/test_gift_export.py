@@ -9,7 +9,7 @@ import pytest
 from app.content.loader import load_courses
 from app.quizzes.authoring import parse_gift_with_warnings, quiz_structure
 from app.quizzes.gift_export import quiz_to_gift
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 from tests.quizzes.test_gift_moodle import MOODLE_STYLE
 
 REPO = Path(__file__).resolve().parents[2]

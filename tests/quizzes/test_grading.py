@@ -15,7 +15,7 @@ from app.quizzes.grading import (
     may_start_attempt,
     parse_answers,
 )
-from app.quizzes.model import QuizSettings
+from app.quizzes.spec import QuizSettings
 
 pytestmark = pytest.mark.filterwarnings("error")
 

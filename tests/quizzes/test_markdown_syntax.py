@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.quizzes.authoring import parse_quiz_markdown
-from app.quizzes.model import Option, QuizSettings
+from app.quizzes.spec import Option, QuizSettings
 from tests.quizzes.conftest import BASE_META, PATH
 
 pytestmark = pytest.mark.filterwarnings("error")

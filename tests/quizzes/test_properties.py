@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from app.content.problems import Problem
 from app.quizzes.authoring import parse_gift, parse_gift_bytes, parse_quiz_markdown, quiz_structure, render_quiz
 from app.quizzes.grading import attempt_layout, grade_attempt, parse_answers, public_questions
-from app.quizzes.model import Quiz
+from app.quizzes.spec import Quiz
 from app.quizzes.normalise import normalise_answer, parse_learner_number
 from app.quizzes.types import QUESTION_TYPES
 from tests.quizzes.conftest import escaping_render

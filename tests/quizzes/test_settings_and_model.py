@@ -6,7 +6,7 @@ import json
 import pytest
 
 from app.quizzes.authoring import quiz_structure, render_quiz, structure_differences, validate_quiz_settings
-from app.quizzes.model import Option, Question, Quiz, QuizSettings
+from app.quizzes.spec import Option, Question, Quiz, QuizSettings
 
 pytestmark = pytest.mark.filterwarnings("error")
 

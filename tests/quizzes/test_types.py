@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.quizzes.model import Option, Question
+from app.quizzes.spec import Option, Question
 from app.quizzes.types import QUESTION_TYPES, Grade, Matching
 
 pytestmark = pytest.mark.filterwarnings("error")
