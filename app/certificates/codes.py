@@ -3,7 +3,7 @@
 A code is 15 random symbols of Crockford's base-32 alphabet (75 bits from ``secrets``)
 followed by one check symbol, printed as ``XXXX-XXXX-XXXX-XXXX``.
 
-Why 16 and not 12 symbols: SECURITY.md H2 asks for at least 60 random bits; 11 data
+Why 16 and not 12 symbols: docs/security.md CERT-1 asks for at least 60 random bits; 11 data
 symbols of base 32 carry only 55. The shortest compliant code (12 + 1 = 13 symbols) does
 not group evenly, and four groups of four is the pattern people already know from gift
 cards and licence keys.

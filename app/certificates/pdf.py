@@ -18,6 +18,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -83,42 +84,47 @@ def font_directory() -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class CertificateText:
+    """Everything a certificate PDF shows, in its language: what renders it and what names its
+    cached file (:func:`cache_key`) take the same one value."""
+
+    learner_name: str
+    course_title: str
+    issued_on: date
+    locale: str
+    programme: str
+    signatory_name: str
+    signatory_title: str
+    code: str
+    verify_url: str
+    labels: dict[str, str] = field(hash=False)
+
+
 def format_issue_date(issued_on: date, locale: str) -> str:
     """Return the date the way the certificate's language writes it (CLDR long format)."""
     return format_date(issued_on, format="long", locale=locale)
 
 
-def cache_key(
-    *,
-    learner_name: str,
-    course_title: str,
-    issued_on: date,
-    locale: str,
-    programme: str,
-    signatory_name: str,
-    signatory_title: str,
-    code: str,
-    verify_url: str,
-    labels: dict[str, str],
-) -> str:
+def cache_key(text: CertificateText) -> str:
     """Return a hex digest naming the PDF these arguments render to.
 
-    Takes the same arguments as :func:`render_certificate_pdf`, plus the layout and
-    fpdf2 versions, so a new layout or library never serves a stale cached file.
+    Made of the text, plus the layout and fpdf2 versions, so a new layout or library never
+    serves a stale cached file.
     """
     material = {
         "layout": LAYOUT_VERSION,
         "fpdf": importlib.metadata.version("fpdf2"),
-        "learner_name": learner_name,
-        "course_title": course_title,
-        "issued_on": issued_on.isoformat(),
-        "locale": locale,
-        "programme": programme,
-        "signatory_name": signatory_name,
-        "signatory_title": signatory_title,
-        "code": code,
-        "verify_url": verify_url,
-        "labels": {key: labels.get(key, "") for key in LABEL_KEYS},
+        "learner_name": text.learner_name,
+        "course_title": text.course_title,
+        "issued_on": text.issued_on.isoformat(),
+        "locale": text.locale,
+        "programme": text.programme,
+        "signatory_name": text.signatory_name,
+        "signatory_title": text.signatory_title,
+        "code": text.code,
+        "verify_url": text.verify_url,
+        "labels": {key: text.labels.get(key, "") for key in LABEL_KEYS},
     }
     canonical = json.dumps(material, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -232,22 +238,10 @@ def _missing_glyphs(pdf: FPDF) -> list[str]:
     return [chr(point) for point in sorted(missing)]
 
 
-def render_certificate_pdf(
-    *,
-    learner_name: str,
-    course_title: str,
-    issued_on: date,
-    locale: str,
-    programme: str,
-    signatory_name: str,
-    signatory_title: str,
-    code: str,
-    verify_url: str,
-    labels: dict[str, str],
-) -> bytes:
+def render_certificate_pdf(text: CertificateText) -> bytes:
     """Render the certificate and return the PDF file's bytes.
 
-    ``code`` is printed as given (pass it grouped, e.g. ``format_code(code)``);
+    ``text.code`` is printed as given (pass it grouped, e.g. ``format_code(code)``);
     ``verify_url`` goes into the QR code whole, and is printed without its fragment
     (the offline token after ``#`` is for machines). ``labels`` holds the translated
     strings named in :data:`LABEL_KEYS`, in the certificate's language.
@@ -255,27 +249,15 @@ def render_certificate_pdf(
     Raises ``ValueError`` for an unknown locale or a missing label, and
     :class:`UnsupportedCharactersError` when a text needs a glyph DejaVu Sans lacks.
     """
-    if locale not in LOCALES:
-        raise ValueError(f"unsupported certificate locale {locale!r}; expected one of {LOCALES}")
-    missing_labels = [key for key in LABEL_KEYS if not labels.get(key)]
+    if text.locale not in LOCALES:
+        raise ValueError(f"unsupported certificate locale {text.locale!r}; expected one of {LOCALES}")
+    missing_labels = [key for key in LABEL_KEYS if not text.labels.get(key)]
     if missing_labels:
         raise ValueError(f"missing certificate labels: {', '.join(missing_labels)}")
 
-    pdf = _new_document(issued_on, locale)
+    pdf = _new_document(text.issued_on, text.locale)
     try:
-        _draw_certificate(
-            pdf,
-            learner_name=learner_name,
-            course_title=course_title,
-            issued_on=issued_on,
-            locale=locale,
-            programme=programme,
-            signatory_name=signatory_name,
-            signatory_title=signatory_title,
-            code=code,
-            verify_url=verify_url,
-            labels=labels,
-        )
+        _draw_certificate(pdf, **{name: getattr(text, name) for name in TEXT_FIELDS})
         missing = _missing_glyphs(pdf)
         if missing:
             raise UnsupportedCharactersError(missing)
@@ -286,6 +268,10 @@ def render_certificate_pdf(
             close = getattr(font, "close", None)
             if close is not None:
                 close()
+
+
+#: The fields of CertificateText, in order (the drawing code takes them by name).
+TEXT_FIELDS = tuple(f.name for f in fields(CertificateText))
 
 
 def _draw_certificate(

@@ -306,7 +306,7 @@ def certificate_pdf(certificate: Certificate, lang: str) -> bytes:
     lang = lang if lang in (course.languages or ["en"]) else "en"
     with force_locale(lang):
         labels = {key: str(label) for key, label in PDF_LABELS.items()}
-    arguments = dict(
+    text = pdf.CertificateText(
         learner_name=certificate.learner_name, course_title=course.title(lang),
         issued_on=local_date(certificate.issued_at or utcnow()), locale=lang,
         programme=setting_text("PROGRAMME_NAME", lang),
@@ -316,10 +316,10 @@ def certificate_pdf(certificate: Certificate, lang: str) -> bytes:
         verify_url=offline.qr_content(verify_url(certificate.code), certificate.offline_token),
         labels=labels)
     folder = Path(current_app.config["CERTIFICATE_CACHE"])
-    cached = folder / f"{pdf.cache_key(**arguments)}.pdf"
+    cached = folder / f"{pdf.cache_key(text)}.pdf"
     if cached.is_file():
         return cached.read_bytes()
-    data = pdf.render_certificate_pdf(**arguments)
+    data = pdf.render_certificate_pdf(text)
     folder.mkdir(parents=True, exist_ok=True)
     temporary = cached.with_suffix(f".{secrets.token_hex(4)}.part")
     temporary.write_bytes(data)

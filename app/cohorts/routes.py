@@ -64,7 +64,7 @@ def cohort_asset_url(filename: str) -> str:
 @login_required
 def asset(filename: str):
     """This feature's stylesheet and script. Only the cohort pages use them, and those need a
-    sign-in, so these do too: the site's public routes stay the ones SECURITY.md lists."""
+    sign-in, so these do too: the site's public routes stay the ones docs/security.md AUTHZ-1 lists."""
     if filename not in ASSET_FILES:
         abort(404)
     response = send_from_directory(ASSETS, filename, max_age=0)

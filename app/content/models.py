@@ -64,10 +64,6 @@ class Item(Model):
     course: Mapped[Course] = relationship(back_populates="items")
     translations: Mapped[list[ItemTranslation]] = relationship(back_populates="item")
 
-    @property
-    def counts_for_completion(self) -> bool:
-        return self.required and self.retired_at is None
-
 
 class ItemTranslation(Model):
     __tablename__ = "item_translation"

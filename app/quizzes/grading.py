@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.quizzes.spec import GRADING_METHODS, Question, Quiz, QuizSettings
+from app.quizzes.spec import GRADING_METHODS, Quiz, QuizSettings
 from app.quizzes.types import QUESTION_TYPES, Answer, Grade, Matching
 
 
@@ -202,16 +202,3 @@ def attempt_deadline(settings: QuizSettings, started_at: datetime) -> datetime |
     return started_at + timedelta(minutes=settings.time_limit)
 
 
-def is_overdue(
-    settings: QuizSettings, started_at: datetime, now: datetime, grace: timedelta = timedelta(0)
-) -> bool:
-    """Whether answers arriving at ``now`` (server clock; never the client's) are past
-    the time limit plus ``grace`` (e.g. a few seconds for the network)."""
-    deadline = attempt_deadline(settings, started_at)
-    return deadline is not None and now > deadline + grace
-
-
-def question_max_points(question: Question) -> float:
-    """The points a question is worth in an attempt (0 for a description)."""
-    qtype = QUESTION_TYPES.get(question.type)
-    return question.points if qtype is not None and qtype.is_graded else 0.0

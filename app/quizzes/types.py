@@ -424,7 +424,3 @@ QUESTION_TYPES: dict[str, type[QuestionType]] = {
     for cls in (SingleChoice, MultipleResponse, TrueFalse, ShortAnswer, Numerical, Matching, Description)
 }
 
-
-def question_type(question: Question) -> type[QuestionType]:
-    """The type class of ``question``.  Raises KeyError for an unknown type."""
-    return QUESTION_TYPES[question.type]

@@ -1,4 +1,4 @@
-"""A learner's draft saved from two tabs, or twice by a double click (SECURITY R1/R2).
+"""A learner's draft saved from two tabs, or twice by a double click (docs/security.md DATA-3, DATA-4).
 
 On SQLite and on PostgreSQL: exactly one save is taken, the other answers the conflict page
 (409) with the learner's text kept in the form and the saved draft shown under it; never a

@@ -1,6 +1,6 @@
-"""R3 kill -9 harness: SIGKILL the app server at random moments while a learner streams draft
-saves with files; every acknowledged upload must survive, with its bytes, and the database
-must stay consistent.
+"""kill -9 harness (docs/security.md DATA-5): SIGKILL the app server at random moments while a
+learner streams draft saves with files; every acknowledged upload must survive, with its bytes,
+and the database must stay consistent.
 
 The server is a separate process on 127.0.0.1 (tests/support/live_server.py). A client thread
 signs in once and posts draft saves, each with a fresh random PDF; a save is acknowledged when

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and sessions (SECURITY.md A1, A2, B1–B6, C5, L1)."""
+"""Sign-in, sign-out and sessions (docs/security.md ACC-3 to ACC-8, ACC-10, REQ-3, OPS-1)."""
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
-"""Password policy, hashing, change, reset and invitations (A3–A7, B6) through real SMTP."""
+"""Password policy, hashing, change, reset and invitations through real SMTP (docs/security.md
+ACC-1 to ACC-3, ACC-6, ACC-9 to ACC-11)."""
 from __future__ import annotations
 
 import re

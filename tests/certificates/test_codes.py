@@ -1,4 +1,4 @@
-"""Certificate codes: entropy, alphabet, check symbol, forgiving input (SECURITY.md H2)."""
+"""Certificate codes: entropy, alphabet, check symbol, forgiving input (docs/security.md CERT-1)."""
 from __future__ import annotations
 
 import re

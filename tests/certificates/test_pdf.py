@@ -27,6 +27,7 @@ from app.certificates.pdf import (
     QR_X,
     QR_Y,
     UnsupportedCharactersError,
+    CertificateText,
     cache_key,
     font_directory,
     render_certificate_pdf,
@@ -44,7 +45,7 @@ CODE = new_code()
 VERIFY_URL = f"https://nergi.example.org/verify/{CODE}#t=" + "eyJhbGciOiJFZERTQSJ9." * 16
 
 
-def _arguments(**overrides: Any) -> dict[str, Any]:
+def _arguments(**overrides: Any) -> CertificateText:
     arguments: dict[str, Any] = {
         "learner_name": "Anna Ivanova",
         "course_title": "The human-rights-based approach and its five working principles",
@@ -58,7 +59,7 @@ def _arguments(**overrides: Any) -> dict[str, Any]:
         "labels": LABELS,
     }
     arguments.update(overrides)
-    return arguments
+    return CertificateText(**arguments)
 
 
 def _poppler(tool: str) -> str:
@@ -97,7 +98,7 @@ def test_name_and_date_come_back_exactly_from_the_pdf(tmp_path: Path, name: str,
     # 2.19): expect whatever the same call gives, and check that it survives into the PDF whole.
     written_date = babel_dates.format_date(date(2025, 6, 1), format="long", locale=locale)
     assert "2025" in written_date
-    pdf = render_certificate_pdf(**_arguments(learner_name=name, locale=locale))
+    pdf = render_certificate_pdf(_arguments(learner_name=name, locale=locale))
     lines = _run("pdftotext", "-enc", "UTF-8", _write(tmp_path, pdf), "-").splitlines()
     assert name in lines
     # pdftotext writes the narrow no-break spaces CLDR uses (Russian "2025\u202fг.") as spaces.
@@ -107,7 +108,7 @@ def test_name_and_date_come_back_exactly_from_the_pdf(tmp_path: Path, name: str,
 
 
 def test_page_is_a4_landscape_with_embedded_package_fonts(tmp_path: Path) -> None:
-    path = _write(tmp_path, render_certificate_pdf(**_arguments()))
+    path = _write(tmp_path, render_certificate_pdf(_arguments()))
     assert "Page size:       841.89 x 595.28 pts (A4)" in _run("pdfinfo", path)
     fonts = _run("pdffonts", path).splitlines()[2:]
     assert {line.split()[0].split("+")[-1] for line in fonts} == {
@@ -122,12 +123,12 @@ def test_page_is_a4_landscape_with_embedded_package_fonts(tmp_path: Path) -> Non
 def test_fonts_are_found_without_running_matplotlib() -> None:
     if "matplotlib" in sys.modules:
         pytest.skip("another test imported matplotlib already")
-    render_certificate_pdf(**_arguments())
+    render_certificate_pdf(_arguments())
     assert "matplotlib" not in sys.modules
 
 
 def test_qr_code_on_the_page_encodes_the_verification_url_with_token(tmp_path: Path) -> None:
-    path = _write(tmp_path, render_certificate_pdf(**_arguments()))
+    path = _write(tmp_path, render_certificate_pdf(_arguments()))
     dpi = 600
     to_px = dpi / 25.4
     _run(
@@ -154,28 +155,28 @@ def test_qr_code_on_the_page_encodes_the_verification_url_with_token(tmp_path: P
 
 
 def test_same_inputs_give_the_same_bytes_and_cache_key() -> None:
-    first = render_certificate_pdf(**_arguments())
-    assert render_certificate_pdf(**_arguments()) == first
-    assert cache_key(**_arguments()) == cache_key(**_arguments())
-    assert cache_key(**_arguments(learner_name="Anna Ivanovna")) != cache_key(**_arguments())
-    assert render_certificate_pdf(**_arguments(issued_on=date(2025, 6, 2))) != first
+    first = render_certificate_pdf(_arguments())
+    assert render_certificate_pdf(_arguments()) == first
+    assert cache_key(_arguments()) == cache_key(_arguments())
+    assert cache_key(_arguments(learner_name="Anna Ivanovna")) != cache_key(_arguments())
+    assert render_certificate_pdf(_arguments(issued_on=date(2025, 6, 2))) != first
 
 
 def test_bad_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="locale"):
-        render_certificate_pdf(**_arguments(locale="de"))
+        render_certificate_pdf(_arguments(locale="de"))
     for key in LABEL_KEYS:
         with pytest.raises(ValueError, match=key):
-            render_certificate_pdf(**_arguments(labels={k: v for k, v in LABELS.items() if k != key}))
+            render_certificate_pdf(_arguments(labels={k: v for k, v in LABELS.items() if k != key}))
     with pytest.raises(UnsupportedCharactersError) as raised:
-        render_certificate_pdf(**_arguments(learner_name="李小龍"))
+        render_certificate_pdf(_arguments(learner_name="李小龍"))
     assert raised.value.characters == sorted("李小龍")
 
 
 def test_long_names_and_titles_still_fit_on_one_page(tmp_path: Path) -> None:
     name = "ნინო-მარიამ ბერიძე-ჯავახიშვილი-ციციშვილი-ანდრონიკაშვილი"
     title = "A very long course title " * 8
-    pdf = render_certificate_pdf(**_arguments(learner_name=name, course_title=title.strip(), locale="ka"))
+    pdf = render_certificate_pdf(_arguments(learner_name=name, course_title=title.strip(), locale="ka"))
     path = _write(tmp_path, pdf)
     assert "Pages:           1" in _run("pdfinfo", path)
     assert name in _run("pdftotext", "-enc", "UTF-8", path, "-").replace("\n", " ")

@@ -1,4 +1,5 @@
-"""render_markdown: safety (the SECURITY.md oracle over an XSS corpus), idempotence, features, speed guard."""
+"""render_markdown: safety (the docs/security.md OUT-2 oracle over an XSS corpus), idempotence,
+features, speed guard (OUT-5)."""
 from __future__ import annotations
 
 import time

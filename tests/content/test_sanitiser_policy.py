@@ -1,4 +1,4 @@
-"""A stricter sanitiser reaches lessons rendered before it (issue 11, finding 9; SECURITY E4).
+"""A stricter sanitiser reaches lessons rendered before it (issue 11, finding 9; docs/security.md OUT-4).
 
 Course HTML is rendered at sync time and stored; a course whose hash is unchanged is skipped.
 The rendering policy is part of that hash, so changing the allow-list re-renders every course.

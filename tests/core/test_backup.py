@@ -1,4 +1,4 @@
-"""Backup drill (SECURITY R6): an online copy taken while a writer runs is whole and complete."""
+"""Backup drill (docs/security.md DATA-6): an online copy taken while a writer runs is whole and complete."""
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,4 @@
-"""Database settings (R4) and migrations from an empty database (both databases)."""
+"""Database settings (docs/security.md DATA-1) and migrations from an empty database (both databases)."""
 from __future__ import annotations
 
 import threading

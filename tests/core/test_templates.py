@@ -1,4 +1,4 @@
-"""Output encoding rules (SECURITY E2): no |safe anywhere; |stored_html only on HTML that came
+"""Output encoding rules (docs/security.md OUT-3): no |safe anywhere; |stored_html only on HTML that came
 out of render_markdown at sync time; plain-text fields are escaped once."""
 from __future__ import annotations
 

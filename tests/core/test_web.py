@@ -1,4 +1,5 @@
-"""Headers, errors, health, languages, CSRF and the route map (C1–C5, D1, L2)."""
+"""Headers, errors, health, languages, CSRF and the route map (docs/security.md REQ-1, REQ-2,
+REQ-4, OUT-6, AUTHZ-1, OPS-1, OPS-3)."""
 from __future__ import annotations
 
 import json

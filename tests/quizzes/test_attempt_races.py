@@ -1,4 +1,4 @@
-"""Quiz attempts under concurrent requests (SECURITY R2), on SQLite and on PostgreSQL.
+"""Quiz attempts under concurrent requests (docs/security.md DATA-4), on SQLite and on PostgreSQL.
 
 Two requests carrying the same sequence number reach the server at once: exactly one is
 taken and the other is refused with 409, on both databases, and a hand-in grades exactly

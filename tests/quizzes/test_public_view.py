@@ -1,4 +1,4 @@
-"""G1: nothing that tells right from wrong reaches the browser before submission.
+"""docs/security.md QUIZ-1: nothing that tells right from wrong reaches the browser before submission.
 
 A quiz with every question type is written so that each correct answer, weight and
 feedback is a unique marker string; the public views of every type, in every layout,

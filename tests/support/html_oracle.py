@@ -1,4 +1,4 @@
-"""The test oracle for rendered HTML (docs: shared SECURITY.md, "How to judge rendered HTML safe").
+"""The test oracle for rendered HTML (docs/security.md OUT-2).
 
 The HTML is parsed the way a browser parses it (html5lib, character references decoded once);
 it is unsafe when it contains a dangerous element, an event-handler or ``srcdoc`` attribute, a
