@@ -1,4 +1,5 @@
-# Nergi: `make run` serves the app at http://127.0.0.1:$(PORT); `make test` runs the suite.
+# Nergi: `make run` serves the app at http://127.0.0.1:$(PORT); `make test` runs the suite;
+# `make lint` runs ruff and mypy.
 PYTHON ?= python3
 PORT ?= 5000
 VENV := .venv
@@ -10,7 +11,7 @@ BASE_URL ?= http://127.0.0.1:$(PORT)
 DEV := FLASK_DEBUG=1 BASE_URL=$(BASE_URL)
 
 
-.PHONY: run test e2e e2e-tools screenshots smoke bench bench-load lock mail translations compile-translations install install-test check-courses clean
+.PHONY: run test lint e2e e2e-tools screenshots smoke bench bench-load lock mail translations compile-translations install install-test check-courses clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -57,6 +58,13 @@ TEST_WORKERS ?= auto
 test: install-test compile-translations
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
+# ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade) and mypy on app/; both are
+# configured in pyproject.toml. `$(BIN)/ruff check --fix` applies ruff's safe fixes.
+LINT_PATHS := app migrations wsgi.py
+lint: install-test
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
+
 # axe-core for the accessibility checks, exactly as locked in tests/e2e/package-lock.json.
 e2e-tools:
 	cd tests/e2e && npm ci --no-audit --no-fund --silent
@@ -100,4 +108,4 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d app/translations
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -69,7 +69,8 @@ def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if proxies > 0:
         # Trust X-Forwarded-For/-Proto exactly as many hops deep as there are proxies: the
         # client address is then the one the outermost proxy saw, not one the client wrote.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        # Flask documents wrapping wsgi_app in middleware; its type declares it a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     configure_logging(app)
 
 
@@ -173,15 +174,15 @@ def _register_parts() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     import app.models as _all_models  # noqa: F401  (every table on the metadata, for Alembic)
-    from app.auth.routes import bp as auth_bp
-    from app.core.routes import bp as core_bp
     from app.assignments.admin import bp as mentoring_bp
     from app.assignments.routes import bp as assignments_bp
+    from app.auth.routes import bp as auth_bp
     from app.authoring.routes import bp as authoring_bp
     from app.certificates.routes import bp as certificates_bp
     from app.cohorts.manage import bp as cohort_admin_bp
     from app.cohorts.routes import bp as cohorts_bp
     from app.core.converters import IdConverter
+    from app.core.routes import bp as core_bp
     from app.learning.routes import bp as learning_bp
     from app.offline.routes import bp as offline_bp
     from app.quizzes.routes import bp as quizzes_bp
@@ -201,11 +202,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from app.database import register_transaction_modes
     from app.core.errors import register_error_handlers
-    from app.core.templating import register_template_helpers
     from app.core.logs import register_request_logging
+    from app.core.templating import register_template_helpers
     from app.core.web import register_request_hooks
+    from app.database import register_transaction_modes
 
     register_transaction_modes(app)
     register_request_hooks(app)
@@ -216,13 +217,13 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from app.assignments.cli import assignments_cli, files_cli
+    from app.auth.cli import users_cli
     from app.certificates.cli import certificates_cli
     from app.cohorts.cli import cohorts_cli
     from app.content.cli import courses_cli
-    from app.auth.cli import users_cli
     from app.core.backup import backup_command
-    from app.demo import demo_command
     from app.core.worker import worker_command
+    from app.demo import demo_command
     from app.notify.cli import outbox_cli
 
     app.cli.add_command(users_cli)

@@ -5,6 +5,7 @@ Every setting that an operator may change is listed in README.md ("Configuration
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -165,18 +166,18 @@ def _convert(raw: str, kind: type) -> Any:
     return kind(raw)
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return the settings given in the environment, converted to their types."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     found: dict[str, Any] = {}
     for name, kind in _ENV_SETTINGS.items():
-        if name in environ and environ[name] != "":
-            found[name] = _convert(environ[name], kind)
+        if name in env and env[name] != "":
+            found[name] = _convert(env[name], kind)
     for name in ("PROGRAMME_NAME", "FUNDER_NOTICE", "CERTIFICATE_SIGNATORY_NAME", "CERTIFICATE_SIGNATORY_TITLE"):
         for lang in LANGUAGES:
             key = f"{name}_{lang.upper()}"
-            if environ.get(key):
-                found[key] = environ[key]
+            if env.get(key):
+                found[key] = env[key]
     if "TIMEZONE" in found:
         found["BABEL_DEFAULT_TIMEZONE"] = found.pop("TIMEZONE")
     if "DATABASE_URL" in found:

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import DateTime, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -167,9 +168,15 @@ def register_transaction_modes(app: Flask) -> None:
             db.session.rollback()
 
 
+def rowcount(result: Result[Any]) -> int:
+    """The number of rows an UPDATE or DELETE run by Session.execute matched. The session
+    returns a CursorResult for those, but is typed as returning a Result (no rowcount)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -183,11 +190,11 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

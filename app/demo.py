@@ -67,6 +67,8 @@ def _link_demo_mentors() -> int:
         mentor = User.by_email(mentor_email)
         for learner_email in learners:
             learner = User.by_email(learner_email)
+            if mentor is None or learner is None:  # demo_command has just created them all
+                continue
             exists = db.session.scalar(select(MentorLink.id).where(
                 MentorLink.mentor_id == mentor.id, MentorLink.learner_id == learner.id))
             if exists is None:

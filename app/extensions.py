@@ -1,6 +1,8 @@
 """Extensions, created unbound; create_app() binds them with init_app()."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_compress import Compress
@@ -27,6 +29,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every table's class derives from Model. At run time it is db.Model: Base with Flask-SQLAlchemy's
+# mixins. A type checker cannot use an attribute of an instance as a base class (mypy's issue
+# 8603), so it is shown a class with the same two bases instead.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(Base, _FlaskModel):
+        pass
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,13 +1,20 @@
 """Import every feature's models so that the metadata (and Alembic) sees all tables."""
-from app.auth.models import AuthToken, User  # noqa: F401
-from app.core.models import AuditEvent  # noqa: F401
-from app.notify.models import Notice, OutboxMessage  # noqa: F401
-from app.content.models import Course, CourseMedia, Item, ItemTranslation  # noqa: F401
-from app.learning.models import Enrolment, Progress  # noqa: F401
-from app.assignments.models import (Attachment, CommentBankEntry, MentorLink, MentorPreference,  # noqa: F401
-                                    Review, Revision, Submission)
-from app.quizzes.models import QuizAttempt  # noqa: F401
-from app.certificates.models import Certificate  # noqa: F401
-from app.cohorts.models import Cohort, CohortCourse, Membership  # noqa: F401
-from app.authoring.models import CourseAuthor, CourseUpload  # noqa: F401
-from app.offline.models import IdempotencyKey  # noqa: F401
+from app.assignments.models import (
+    Attachment,
+    CommentBankEntry,
+    MentorLink,
+    MentorPreference,
+    Review,
+    Revision,
+    Submission,
+)
+from app.auth.models import AuthToken, User
+from app.authoring.models import CourseAuthor, CourseUpload
+from app.certificates.models import Certificate
+from app.cohorts.models import Cohort, CohortCourse, Membership
+from app.content.models import Course, CourseMedia, Item, ItemTranslation
+from app.core.models import AuditEvent
+from app.learning.models import Enrolment, Progress
+from app.notify.models import Notice, OutboxMessage
+from app.offline.models import IdempotencyKey
+from app.quizzes.models import QuizAttempt

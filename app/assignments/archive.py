@@ -40,7 +40,7 @@ def files_to_zip(user, submission: Submission) -> list[tuple[str, Attachment]]:
     if not rows:
         raise AccessDenied("submission.view", submission, hide=True)
     return list(zip(zip_names((f"v{number}", attachment.original_name) for number, attachment in rows),
-                    (attachment for _number, attachment in rows)))
+                    (attachment for _number, attachment in rows), strict=True))
 
 
 def zip_names(entries: Iterable[tuple[str, str]]) -> list[str]:

@@ -14,10 +14,11 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from app.assignments.models import MentorPreference
-from app.notify.models import Notice
 from app.auth.models import User
 from app.core.links import external_url
+from app.database import rowcount
 from app.extensions import db
+from app.notify.models import Notice
 from app.notify.services import queue_email
 
 
@@ -46,7 +47,7 @@ def queue_digests(now: datetime, *, only_due: bool = True) -> int:
         claim = update(MentorPreference).where(MentorPreference.user_id == user_id)
         claim = claim.where(MentorPreference.last_digest_at.is_(None) if since is None
                             else MentorPreference.last_digest_at == since)
-        if db.session.execute(claim.values(last_digest_at=now)).rowcount != 1:
+        if rowcount(db.session.execute(claim.values(last_digest_at=now))) != 1:
             continue  # another worker took this mentor's digest
         query = select(func.count(Notice.id)).where(Notice.user_id == user_id,
                                                     Notice.kind == "submission_received")
@@ -54,7 +55,7 @@ def queue_digests(now: datetime, *, only_due: bool = True) -> int:
             query = query.where(Notice.created_at > since)
         count = db.session.scalar(query)
         if count:
-            mentor = db.session.get(User, user_id)
+            mentor = db.session.get_one(User, user_id)
             queue_email(mentor.email, "mentor_digest", mentor.locale, name=mentor.display_name, count=count,
                         link=external_url("assignments.queue"))
             sent += 1

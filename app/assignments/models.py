@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 DRAFT, SUBMITTED, CHANGES_REQUESTED, APPROVED = "draft", "submitted", "changes_requested", "approved"
 APPROVE, REQUEST_CHANGES = "approve", "request_changes"
@@ -27,7 +27,7 @@ class IllegalTransition(Exception):
         self.action = action
 
 
-class MentorLink(db.Model):
+class MentorLink(Model):
     """Who mentors whom, in which cohort. Ending a link keeps it as history (ended_at).
 
     A link made on a cohort's pages carries that cohort and reaches only the learner's work that
@@ -48,7 +48,7 @@ class MentorLink(db.Model):
     learner = relationship("User", foreign_keys=[learner_id])
 
 
-class Submission(db.Model):
+class Submission(Model):
     """One learner's work on one assignment item, through its revisions."""
 
     __tablename__ = "submission"
@@ -119,7 +119,7 @@ class Submission(db.Model):
         return self.revisions[-1] if self.revisions else None
 
 
-class Revision(db.Model):
+class Revision(Model):
     """A submitted version of the answer: frozen once made."""
 
     __tablename__ = "revision"
@@ -138,7 +138,7 @@ class Revision(db.Model):
     reviews: Mapped[list[Review]] = relationship(back_populates="revision", order_by="Review.id")
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file attached to a submission: stored under a random name outside static/."""
 
     __tablename__ = "attachment"
@@ -157,7 +157,7 @@ class Attachment(db.Model):
     revision: Mapped[Revision | None] = relationship(back_populates="attachments")
 
 
-class Review(db.Model):
+class Review(Model):
     """A mentor's rubric scores and feedback on one revision. Sent reviews are never edited."""
 
     __tablename__ = "review"
@@ -176,7 +176,7 @@ class Review(db.Model):
     mentor = relationship("User")
 
 
-class CommentBankEntry(db.Model):
+class CommentBankEntry(Model):
     """A mentor's reusable feedback snippet for one assignment.
 
     Its author always sees it. Shared, it is also seen by every mentor who reviews work on this
@@ -197,7 +197,7 @@ class CommentBankEntry(db.Model):
     author = relationship("User")
 
 
-class MentorPreference(db.Model):
+class MentorPreference(Model):
     """How a mentor wants to hear about new submissions: each one, or a daily digest."""
 
     __tablename__ = "mentor_preference"

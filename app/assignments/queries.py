@@ -2,23 +2,21 @@
 draft files, notices."""
 from __future__ import annotations
 
-from typing import Any
-
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.assignments.models import (SUBMITTED, Attachment, CommentBankEntry, MentorLink, Review, Revision,
-                                    Submission)
-from app.notify.models import Notice
+from app.assignments.models import SUBMITTED, Attachment, CommentBankEntry, MentorLink, Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
 from app.database import utcnow
 from app.extensions import db
+from app.notify.models import Notice
 
 
 @dataclass
@@ -97,11 +95,11 @@ def active_mentor_links() -> list[MentorLink]:
 def submission_history(submission: Submission) -> list[Revision]:
     """All revisions with their files and reviews and each review's mentor, loaded in three
     queries."""
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(Revision).where(Revision.submission_id == submission.id).order_by(Revision.number)
         .options(selectinload(Revision.attachments),
                  selectinload(Revision.reviews).joinedload(Review.mentor))
-    ).all()
+    ))
 
 
 def previous_scores(history: list[Revision]) -> tuple[int | None, dict[str, Any]]:

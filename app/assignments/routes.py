@@ -2,33 +2,42 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from pathlib import Path
 
-from contextlib import suppress
-
-from flask import (Blueprint, Response, abort, current_app, flash, redirect,
-                   render_template, request, send_file, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.assignments import files as file_store
 from app.assignments import archive, comments, queries, services
+from app.assignments import files as file_store
 from app.assignments import queue as review_queue
 from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
 from app.assignments.models import IllegalTransition, MentorPreference, Submission
-from app.notify import services as notice_services
 from app.content.render import render_markdown
-from app.core.converters import MAX_ID
 from app.core.authz import can, require
+from app.core.converters import MAX_ID
 from app.core.errors import Conflict, EmptySubmission, status_of
 from app.core.header import register_header_fact, register_nav_flag
+from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.core.i18n import current_lang
 from app.learning.lookup import load_course, load_item
+from app.notify import services as notice_services
 
 bp = Blueprint("assignments", __name__)
 UPLOAD_SLACK = 2 * 1024 * 1024
@@ -93,6 +102,8 @@ def save_work(slug: str, item_slug: str):
     item = load_item(course, item_slug)
     lang = current_lang()
     translation = learning_queries.translation_for(item, lang)
+    if translation is None:
+        abort(404)
     options = services.options_for(translation)
     # Allow this form the files it may carry, so a too-large file is answered here, text kept.
     request.max_content_length = int(options.max_count * options.max_mb * 1024 * 1024) + UPLOAD_SLACK
@@ -262,6 +273,8 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=N
     if {"learner", "claimed_by"} & inspect(submission).unloaded:  # a rollback expired them
         submission = queries.load_submission(submission.id, again=True)
     translation = learning_queries.translation_for(submission.item, current_lang())
+    if translation is None:
+        abort(404)
     history = queries.submission_history(submission)
     diffs = {rev.number: queries.diff_lines(history[i - 1].body, rev.body)
              for i, rev in enumerate(history) if i > 0}
@@ -275,8 +288,8 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=N
     if scores is None:  # stored points are numbers: give each the level's own value, as the form has it
         scores = {c["id"]: level["points"] for c in options.rubric for level in c["levels"]
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
-    return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission, translation=translation,
-                           options=options, history=history, diffs=diffs,
+    return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission,
+                           translation=translation, options=options, history=history, diffs=diffs,
                            form=form, errors=errors, scores=scores or {}, comments=bank_entries, bank=bank,
                            total=services.running_total(options, scores or {}),
                            max_points=sum(max(float(level["points"]) for level in c["levels"])
@@ -304,6 +317,8 @@ def send_review(submission_id: int):
     if not form.validate_on_submit():
         abort(400)
     translation = learning_queries.translation_for(submission.item, current_lang())
+    if translation is None:
+        abort(404)
     options = services.options_for(translation)
     scores = {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
     decision = request.form.get("decision", "")
@@ -393,7 +408,10 @@ def comment_bank(submission_id: int):
 
 
 def _posted_scores(submission) -> dict:
-    options = services.options_for(learning_queries.translation_for(submission.item, current_lang()))
+    translation = learning_queries.translation_for(submission.item, current_lang())
+    if translation is None:
+        abort(404)
+    options = services.options_for(translation)
     return {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
 
 

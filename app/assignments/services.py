@@ -16,8 +16,17 @@ from sqlalchemy.exc import IntegrityError
 
 from app.assignments import file_cleanup
 from app.assignments import files as file_store
-from app.assignments.models import (APPROVE, REQUEST_CHANGES, SUBMITTED, Attachment, MentorLink, MentorPreference,
-                                    Review, Revision, Submission)
+from app.assignments.models import (
+    APPROVE,
+    REQUEST_CHANGES,
+    SUBMITTED,
+    Attachment,
+    MentorLink,
+    MentorPreference,
+    Review,
+    Revision,
+    Submission,
+)
 from app.auth.models import User
 from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Item, ItemTranslation
@@ -29,7 +38,6 @@ from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
 from app.notify.services import notify, queue_email, register_template
-
 
 
 def register() -> None:
@@ -197,8 +205,8 @@ def attach_file(user, submission: Submission, upload, options: AssignmentOptions
     require(user, "submission.edit", submission, hide=True)
     if not submission.is_editable:
         raise file_store.UploadRejected(str(_l("This work was submitted; files can no longer be added.")))
-    count = db.session.scalar(select(func.count(Attachment.id)).where(
-        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None)))
+    count = db.session.execute(select(func.count(Attachment.id)).where(
+        Attachment.submission_id == submission.id, Attachment.revision_id.is_(None))).scalar_one()
     if count >= options.max_count:
         raise file_store.UploadRejected(str(_l("You can attach at most %(n)d files.", n=options.max_count)))
     ext, _size = file_store.check_file(upload.filename or "", upload.stream, allowed=options.types,
@@ -304,8 +312,8 @@ def _check_scores(options: AssignmentOptions, scores: dict[str, Any]) -> dict[st
     for criterion in options.rubric:
         allowed = {float(level["points"]) for level in criterion["levels"]}
         try:
-            points = float(scores.get(criterion["id"]))
-        except (TypeError, ValueError):
+            points = float(scores[criterion["id"]])
+        except (KeyError, TypeError, ValueError):
             raise InvalidReview(str(_l("Choose a level for every criterion."))) from None
         if points not in allowed:
             raise InvalidReview(str(_l("Choose a level for every criterion.")))
@@ -331,8 +339,8 @@ def running_total(options: AssignmentOptions, scores: dict[str, Any]) -> float:
     for criterion in options.rubric:
         allowed = {float(level["points"]) for level in criterion["levels"]}
         try:
-            points = float(scores.get(criterion["id"]))
-        except (TypeError, ValueError):
+            points = float(scores[criterion["id"]])
+        except (KeyError, TypeError, ValueError):
             continue
         if points in allowed:
             total += points
@@ -352,8 +360,9 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.submission_id != submission.id:
         raise AccessDenied("submission.review", revision)
+    latest = submission.latest_revision
     if submission.version != expected_version or submission.state != SUBMITTED \
-            or revision.id != submission.latest_revision.id:
+            or latest is None or revision.id != latest.id:
         raise ReviewConflict()
     if decision not in (APPROVE, REQUEST_CHANGES):
         raise InvalidReview(str(_l("Choose whether to approve or to ask for changes.")))

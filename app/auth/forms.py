@@ -20,7 +20,8 @@ def _email_field(label=None):
 
 
 def _language_field():
-    return SelectField(_l("Language"), choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()])
+    return SelectField(_l("Language"), choices=[SelectChoice(code, name, render_kw={"lang": code})
+                                                for code, name in LANGUAGE_NAMES.items()])
 
 
 class LoginForm(FlaskForm):

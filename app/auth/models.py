@@ -5,13 +5,13 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model, db
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +60,7 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-class AuthToken(db.Model):
+class AuthToken(Model):
     """A single-use token sent by e-mail. Only its SHA-256 is stored."""
 
     __tablename__ = "auth_token"
@@ -73,7 +73,7 @@ class AuthToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = db.relationship()
+    user: Mapped[User] = relationship()
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at

@@ -1,16 +1,23 @@
 """Sign-in, sign-out, password reset, invitations, profile and the user admin page."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from app.auth import queries, services
-from app.auth.forms import (AcceptInvitationForm, ChangePasswordForm, ForgotPasswordForm,
-                            InviteForm, LoginForm, NewPasswordForm, ProfileForm, UserAdminForm)
+from app.auth.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    UserAdminForm,
+)
 from app.auth.models import User, normalise_email
 from app.core import audit
 from app.core.authz import require

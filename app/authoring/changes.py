@@ -11,8 +11,8 @@ from app.content.spec import CourseSpec
 from app.content.sync import _plain
 from app.extensions import db
 from app.quizzes.authoring import quiz_structure
-from app.quizzes.spec import Quiz
 from app.quizzes.models import QuizAttempt
+from app.quizzes.spec import Quiz
 
 
 @dataclass

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class CourseUpload(db.Model):
+class CourseUpload(Model):
     __tablename__ = "course_upload"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class CourseUpload(db.Model):
     published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
 
 
-class CourseAuthor(db.Model):
+class CourseAuthor(Model):
     """A user who may upload, publish and download one course (granted by an admin)."""
 
     __tablename__ = "course_author"

@@ -55,8 +55,8 @@ class Preview:
 def _is_author(user, course: Course | None) -> bool:
     if course is None:
         return False  # a new course: admins only (they pass every policy)
-    return db.session.scalar(select(func.count()).select_from(CourseAuthor).where(
-        CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id)) > 0
+    return db.session.execute(select(func.count()).select_from(CourseAuthor).where(
+        CourseAuthor.course_id == course.id, CourseAuthor.user_id == user.id)).scalar_one() > 0
 
 
 @policy("course.grant_author")
@@ -125,7 +125,7 @@ def publish_upload(user, upload: CourseUpload) -> sync_module.SyncReport:
     if spec is None:
         raise InvalidUpload(problems)
     report = sync_module.sync_courses([spec], [], retire_missing=False)
-    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    course = db.session.execute(select(Course).where(Course.slug == spec.slug)).scalar_one()  # synced just above
     course.upload_id = upload.id
     upload.published_at, upload.published_by_id = utcnow(), user.id
     db.session.flush()
@@ -257,5 +257,5 @@ def uploaded_course_folder(course: Course) -> Path | None:
 
 
 __all__ = ["AccessDenied", "CourseZipError", "InvalidUpload", "Preview", "authored_courses", "authors_of",
-           "check_zip", "course_folder", "course_zip", "uploaded_course_folder", "grant_author", "preview_upload", "publish_upload",
-           "restore_upload", "revoke_author", "upload_course", "uploads_of"]
+           "check_zip", "course_folder", "course_zip", "uploaded_course_folder", "grant_author", "preview_upload",
+           "publish_upload", "restore_upload", "revoke_author", "upload_course", "uploads_of"]

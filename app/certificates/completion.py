@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item
-from app.learning.models import Progress
 from app.extensions import db
+from app.learning.models import Progress
 
 
 @dataclass

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -48,7 +48,7 @@ class OfflineCheck:
         """The issue date the token states, when it verified."""
         if not self.valid:
             return None
-        return datetime.fromtimestamp(self.claims["iat"], tz=timezone.utc).date()
+        return datetime.fromtimestamp(self.claims["iat"], tz=UTC).date()
 
 
 def make_offline_token(
@@ -70,7 +70,7 @@ def make_offline_token(
     claims = {
         "iss": issuer_id,
         "jti": normalise_code(code),
-        "iat": int(datetime.combine(issued_on, time(), tzinfo=timezone.utc).timestamp()),
+        "iat": int(datetime.combine(issued_on, time(), tzinfo=UTC).timestamp()),
         "name": learner_name,
         "crs": course,
     }

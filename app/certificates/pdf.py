@@ -19,7 +19,7 @@ import importlib.metadata
 import importlib.util
 import json
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -140,7 +140,7 @@ def _new_document(issued_on: date, locale: str) -> FPDF:
     pdf.add_font(_MONO, "B", str(fonts / "DejaVuSansMono-Bold.ttf"))
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_creation_date(datetime.combine(issued_on, time(), tzinfo=timezone.utc))
+    pdf.set_creation_date(datetime.combine(issued_on, time(), tzinfo=UTC))
     pdf.set_lang(locale)
     pdf.set_creator("Nergi")
     pdf.add_page()

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.certificates import codes, credential, queries, services, status
-from app.certificates.models import Certificate
 from app.certificates.forms import CertificateSearch, RevokeForm
+from app.certificates.models import Certificate
 from app.core.authz import can, require
 from app.core.texts import setting_text
 from app.extensions import db, limiter
@@ -160,7 +160,8 @@ def jwks():
 
 @bp.get("/issuer")
 def issuer():
-    return jsonify(credential.issuer_profile(id=services.issuer_id(), name=services.current_app.config["PROGRAMME_NAME"],
+    return jsonify(credential.issuer_profile(id=services.issuer_id(),
+                                             name=services.current_app.config["PROGRAMME_NAME"],
                                              url=services.base_url()))
 
 

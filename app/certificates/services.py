@@ -24,16 +24,15 @@ from app.certificates.completion import completion_status
 from app.certificates.models import Certificate
 from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
 from app.core import audit
-from app.core.dates import local_date
-from app.core.texts import setting_text
 from app.core.authz import policy, require
+from app.core.dates import local_date
 from app.core.errors import InvalidInput
 from app.core.links import external_url, site_url, url_path
+from app.core.texts import setting_text
 from app.database import utcnow
 from app.extensions import db
 from app.learning import services as learning_services
 from app.notify.services import queue_email, register_template
-
 
 
 class RevocationError(InvalidInput):
@@ -187,7 +186,8 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         code=code, verify_url=verify_url(code),
         issuer={"id": issuer_id(), "name": current_app.config["PROGRAMME_NAME"], "url": base_url()},
         learner_name=name, email=user.email, salt=salt,
-        course={"slug": course.slug, "title": course.title("en"), "url": external_url("learning.course", slug=course.slug),
+        course={"slug": course.slug, "title": course.title("en"),
+                "url": external_url("learning.course", slug=course.slug),
                 "description": _plain(course.summary("en")) or course.title("en"),
                 "criteria": "Complete the required lessons, pass the required quizzes and have the "
                             "required assignments approved by a mentor."},
@@ -204,7 +204,10 @@ def issue_certificate(user, course: Course, *, cohort_id: int | None = None, act
         savepoint.commit()
     except IntegrityError:
         savepoint.rollback()  # a concurrent completion issued it first
-        return active_certificate(user.id, course.id)
+        winner = active_certificate(user.id, course.id)
+        if winner is None:  # not that: another constraint failed
+            raise
+        return winner
     audit.record("certificate_issue", actor=actor or user, target=f"Certificate:{certificate.id}",
                  course=course.slug)
     queue_email(user.email, "certificate_issued", user.locale, name=name, course=course.title(user.locale),

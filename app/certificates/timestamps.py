@@ -1,14 +1,14 @@
 """Instants as credentials write them: XML Schema dateTime in UTC, to the second."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def format_instant(moment: datetime) -> str:
     """Return ``moment`` as ``YYYY-MM-DDThh:mm:ssZ``. Raises ``ValueError`` if it is naive."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("a credential time must be timezone-aware")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_instant(text: str) -> datetime:

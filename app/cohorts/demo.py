@@ -30,8 +30,9 @@ def create_demo_cohort() -> Cohort | None:
     learners, and attach the demo mentor links that belong to no cohort yet. Adds and flushes;
     the caller commits. Returns None when the demo accounts do not exist.
     """
-    people = {email: User.by_email(email) for email in DEMO_ROLES}
-    if any(user is None for user in people.values()):
+    found = {email: User.by_email(email) for email in DEMO_ROLES}
+    people = {email: user for email, user in found.items() if user is not None}
+    if len(people) < len(found):
         return None
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
     if cohort is None:

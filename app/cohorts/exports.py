@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import aliased
 
 from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, Submission
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.labels import risk_text, state_labels
-from app.core.dates import local_moment, programme_zone
 from app.cohorts.models import LEARNER, Cohort, Membership
 from app.cohorts.queries import Column, cells_for, learner_summaries
 from app.content.models import Course, ItemTranslation
+from app.core.dates import local_moment, programme_zone
 from app.extensions import db
 from app.quizzes.models import FINISHED, QuizAttempt
 
@@ -74,7 +74,7 @@ def progress_csv(cohort: Cohort, columns: list[Column], now: datetime) -> bytes:
 def quizzes_csv(cohort: Cohort, columns: list[Column]) -> bytes:
     """One row per learner and quiz tried: attempts, best score, passed."""
     titles = {c.item_id: (c.label, c.title) for c in columns if c.kind == "quiz"}
-    rows = []
+    rows: Sequence[Row[*tuple[Any, ...]]] = []
     if titles:
         finished = QuizAttempt.state == FINISHED
         rows = db.session.execute(
@@ -127,7 +127,7 @@ def rubric_csv(cohort: Cohort, columns: list[Column], lang: str) -> bytes:
     titles = {c.item_id: (c.label, c.title) for c in columns if c.kind == "assignment"}
     criteria = _criteria(columns, lang)
     labels = state_labels()
-    rows = []
+    rows: Sequence[Row[*tuple[Any, ...]]] = []
     if titles:
         latest = (select(func.max(Review.id)).join(Revision, Revision.id == Review.revision_id)
                   .join(Submission, Submission.id == Revision.submission_id)
@@ -144,7 +144,8 @@ def rubric_csv(cohort: Cohort, columns: list[Column], lang: str) -> bytes:
             .outerjoin(mentor, mentor.id == Review.mentor_id)
             .where(Review.id.in_(latest)).order_by(User.name, User.email, Submission.item_id)).all()
     header = [_("Name"), _("E-mail address"), _("Item"), _("Assignment"), _("State"), _("Revision"),
-              _("Reviewed (%(zone)s)", zone=programme_zone().key), _("Mentor"), _("Decision"), _("Total")] + [title for _id, title in criteria]
+              _("Reviewed (%(zone)s)", zone=programme_zone().key), _("Mentor"), _("Decision"), _("Total")]
+    header += [title for _id, title in criteria]
     return to_csv(header, (
         [name, email, titles[item_id][0], titles[item_id][1], labels.get(state, state), number, sent_at,
          mentor_name or "", _decision(decision), _points(total)]
@@ -160,8 +161,9 @@ def certificates_csv(cohort: Cohort, lang: str) -> bytes:
         .join(User, User.id == Certificate.user_id).join(Course, Course.id == Certificate.course_id)
         .where(Certificate.user_id.in_(_learner_ids(cohort)), Certificate.course_id.in_(cohort.course_ids))
         .order_by(User.name, User.email, Course.slug, Certificate.issued_at)).all() if cohort.course_ids else []
-    header = [_("Name"), _("E-mail address"), _("Course"), _("Certificate code"), _("Issued (%(zone)s)", zone=programme_zone().key),
-              _("Revoked (%(zone)s)", zone=programme_zone().key), _("Reason for revoking")]
+    header = [_("Name"), _("E-mail address"), _("Course"), _("Certificate code"),
+              _("Issued (%(zone)s)", zone=programme_zone().key), _("Revoked (%(zone)s)", zone=programme_zone().key),
+              _("Reason for revoking")]
     return to_csv(header, ([name, email, course.title(lang), code, issued, revoked, reason]
                            for name, email, course, code, issued, revoked, reason in rows))
 

@@ -1,10 +1,9 @@
 """How cell states, roles and risks read on screen and in exports (translated)."""
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from app.assignments.models import APPROVED, CHANGES_REQUESTED, SUBMITTED
 from app.cohorts.queries import DONE, FAILED, NOT_STARTED, PASSED, STARTED

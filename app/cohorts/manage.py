@@ -9,17 +9,26 @@ from flask_login import current_user, login_required
 
 from app.auth.models import User
 from app.cohorts import allocation, enrolment, queries, reports, services
-from app.cohorts.forms import (ActionForm, AssignForm, BalanceForm, CohortForm, ConfirmForm, SettingsForm,
-                               TrainerForm, UploadForm, options)
+from app.cohorts.forms import (
+    ActionForm,
+    AssignForm,
+    BalanceForm,
+    CohortForm,
+    ConfirmForm,
+    SettingsForm,
+    TrainerForm,
+    UploadForm,
+    options,
+)
 from app.cohorts.models import MENTOR, TRAINER, Cohort, Membership
 from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.routes import load_cohort, mentor_choices
 from app.core.authz import can, require
 from app.core.errors import Conflict, status_of
+from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
 from app.database import reload_expired
 from app.extensions import db
-from app.core.i18n import current_lang
 
 bp = Blueprint("cohort_admin", __name__)
 PREVIEW_ROWS = 200
@@ -166,9 +175,9 @@ def confirm(cohort_id: int):
     except RosterError as error:
         return _upload_page(cohort, UploadForm(formdata=None), str(error), status_of(error))
     except Conflict as conflict:  # the same rows confirmed twice at once (PostgreSQL): one wins
-        return _upload_page(cohort, UploadForm(formdata=None), _("These people were being enrolled at the same "
-                                                                  "moment by another request. Check the dashboard."),
-                            status_of(conflict))
+        return _upload_page(cohort, UploadForm(formdata=None),
+                            _("These people were being enrolled at the same "
+                              "moment by another request. Check the dashboard."), status_of(conflict))
     invited, added = earlier[0] + result.invited, earlier[1] + result.added
     if result.remaining:
         reload_expired(cohort)  # the commit expired it

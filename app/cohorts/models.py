@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 LEARNER, MENTOR, TRAINER = "learner", "mentor", "trainer"
 ROLES = (LEARNER, MENTOR, TRAINER)
@@ -19,7 +19,7 @@ DEFAULT_UNANSWERED_DAYS = 7
 DEFAULT_BEHIND_POINTS = 25
 
 
-class Cohort(db.Model):
+class Cohort(Model):
     __tablename__ = "cohort"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,7 +45,7 @@ class Cohort(db.Model):
         return f"<Cohort {self.id} {self.name!r}>"
 
 
-class CohortCourse(db.Model):
+class CohortCourse(Model):
     __tablename__ = "cohort_course"
 
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True)
@@ -53,7 +53,7 @@ class CohortCourse(db.Model):
                                            index=True)
 
 
-class Membership(db.Model):
+class Membership(Model):
     """One person in one cohort, with one role there."""
 
     __tablename__ = "cohort_membership"

@@ -19,9 +19,9 @@ from app.auth.models import User
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
 from app.cohorts.risk import LearnerFacts, Risk, RiskRules, median_percent, risks_of
 from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, ItemTranslation
-from app.learning.models import Progress
 from app.database import UTCDateTime
 from app.extensions import db
+from app.learning.models import Progress
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
 
 # Cell states, in the order the legend shows them. NOT_STARTED is an empty cell.

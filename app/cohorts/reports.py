@@ -12,15 +12,24 @@ from sqlalchemy.orm import selectinload
 from app.assignments.models import SUBMITTED, MentorLink, Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
-from app.cohorts.queries import (PAGE_SIZE, Column, Filters, LearnerSummary, Matrix, cells_for, columns_of,
-                                 learner_summaries, matrix, required_counts)
+from app.cohorts.queries import (
+    PAGE_SIZE,
+    Column,
+    Filters,
+    LearnerSummary,
+    Matrix,
+    cells_for,
+    columns_of,
+    learner_summaries,
+    matrix,
+    required_counts,
+)
 from app.cohorts.risk import median_percent
 from app.cohorts.sql import seconds_between
 from app.content.models import Course
-from app.learning.models import Progress
-from app.learning.models import Enrolment
 from app.core.dates import local_date
 from app.extensions import db
+from app.learning.models import Enrolment, Progress
 from app.quizzes.models import FINISHED, QuizAttempt
 
 SCORE_BUCKETS = 10

@@ -9,8 +9,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.cohorts.models import (DEFAULT_BEHIND_POINTS, DEFAULT_FAILED_ATTEMPTS, DEFAULT_INACTIVE_DAYS,
-                                DEFAULT_UNANSWERED_DAYS)
+from app.cohorts.models import (
+    DEFAULT_BEHIND_POINTS,
+    DEFAULT_FAILED_ATTEMPTS,
+    DEFAULT_INACTIVE_DAYS,
+    DEFAULT_UNANSWERED_DAYS,
+)
 
 INACTIVE, FAILED_QUIZ, CHANGES_UNANSWERED, BEHIND = "inactive", "failed_quiz", "changes_unanswered", "behind"
 

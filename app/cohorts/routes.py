@@ -5,26 +5,42 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.cohorts import allocation, charts, exports, queries, reports
-from app.cohorts.forms import (ActionForm, FilterForm, LearnerMentorForm, fill_filter_choices, filters_from,
-                               options, prepare_filter_form)
 from app.cohorts.access import trains_any_expression
+from app.cohorts.forms import (
+    ActionForm,
+    FilterForm,
+    LearnerMentorForm,
+    fill_filter_choices,
+    filters_from,
+    options,
+    prepare_filter_form,
+)
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
 from app.core.authz import can, require
 from app.core.dates import file_stamp
 from app.core.header import register_header_fact, register_nav_flag
+from app.core.i18n import current_lang
 from app.database import utcnow
 from app.extensions import db
-from app.core.i18n import current_lang
 
 bp = Blueprint("cohorts", __name__)
 ASSETS = Path(__file__).with_name("static")
@@ -78,7 +94,7 @@ def load_learner(cohort: Cohort, user_id: int) -> User:
     membership = membership_of(cohort, user_id)
     if membership is None or membership.role != LEARNER:
         abort(404)
-    return db.session.get(User, user_id)
+    return db.session.get_one(User, user_id)  # a member is a user (foreign key)
 
 
 def mentor_choices(cohort: Cohort, none_label: str) -> list[tuple[int, str]]:
@@ -134,7 +150,8 @@ def set_mentor(cohort_id: int, user_id: int):
         abort(400)
     try:
         if form.mentor_id.data:
-            allocation.assign_mentor(current_user, cohort, person, db.session.get(User, form.mentor_id.data))
+            # The form accepts only the ids of this cohort's mentors.
+            allocation.assign_mentor(current_user, cohort, person, db.session.get_one(User, form.mentor_id.data))
         else:
             allocation.unassign_mentor(current_user, cohort, person)
     except CohortError as error:
@@ -187,8 +204,7 @@ def export(cohort_id: int, kind: str):
     now = utcnow()
     body = exports.build(kind, cohort, queries.columns_of(cohort, current_lang()), current_lang(), now)
     response = make_response(body)
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
+    response.mimetype = "text/csv"  # werkzeug adds "; charset=utf-8" to a text type
     response.headers["Content-Disposition"] = (
         f'attachment; filename="cohort-{cohort.id}-{kind}-{file_stamp(now)}.csv"')
     response.headers["Cache-Control"] = "private, no-store"

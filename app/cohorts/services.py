@@ -13,20 +13,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.assignments.models import MentorLink
-from app.notify.services import notify
 from app.auth.models import User
 from app.cohorts import access as _access  # noqa: F401  (role provider and policies)
 from app.cohorts.models import LEARNER, TRAINER, Cohort, CohortCourse, Membership
 from app.config import LANGUAGES
 from app.content.models import Course
-from app.learning.models import Enrolment
 from app.core import audit
 from app.core.authz import require
 from app.core.errors import InvalidInput
 from app.core.links import external_url, url_path
 from app.database import utcnow
 from app.extensions import db
-from app.notify.services import queue_email, register_template
+from app.learning.models import Enrolment
+from app.notify.services import notify, queue_email, register_template
 
 CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 ADDED = "cohort_added"  # the notice and the e-mail that tell someone they were added to a cohort

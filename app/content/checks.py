@@ -9,7 +9,7 @@ import difflib
 import math
 import re
 from collections.abc import Collection
-from typing import Any
+from typing import Any, TypeGuard
 
 from app.content.spec import BASE_LANGUAGE, LANGUAGES
 from app.content.yamldoc import Key, YamlDoc
@@ -18,12 +18,12 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_RULE = "lower-case letters, digits and single hyphens, e.g. 'five-principles'"
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """True for a finite int or float that is not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def is_whole(value: Any) -> bool:
+def is_whole(value: Any) -> TypeGuard[int | float]:
     """True for a number with no fractional part (``25`` or ``25.0``)."""
     return is_number(value) and float(value).is_integer()
 

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.content import sync as sync_module
 from app.content.loader import format_report, load_courses
@@ -53,7 +53,8 @@ def sync_command(path: str | None, force: bool) -> None:
             click.echo(line, err=True)
         click.echo("nothing was changed", err=True)
         sys.exit(1)
-    uploaded = {course.slug: course for course in db.session.scalars(select(Course).where(Course.upload_id.is_not(None)))}
+    uploaded = {course.slug: course
+                for course in db.session.scalars(select(Course).where(Course.upload_id.is_not(None)))}
     for spec in [spec for spec in result.courses if spec.slug in uploaded]:
         if force:
             uploaded[spec.slug].upload_id = None

@@ -83,7 +83,7 @@ def extract_course_zip(data: bytes | io.BufferedIOBase, destination: Path, *,
         if len(members) > limits.members:
             raise CourseZipError("too_many", limit=limits.members)
         names = [_checked_name(member) for member in members]
-        files = [(member, name) for member, name in zip(members, names) if not member.is_dir()]
+        files = [(member, name) for member, name in zip(members, names, strict=True) if not member.is_dir()]
         prefix, slug = _layout([name for _member, name in files], expected_slug)
         folder = destination / slug
         folder.mkdir()

@@ -8,11 +8,11 @@ from typing import Any
 from markupsafe import Markup
 
 from app.content import checks
-from app.content.quiz_format import quiz_format
 from app.content.assignment import ASSIGNMENT_KEYS, Rubric, read_assignment
 from app.content.files import ItemFile
 from app.content.links import CourseLinkResolver, find_line
 from app.content.problems import Problem
+from app.content.quiz_format import quiz_format
 from app.content.render import render_markdown, rendered_hash
 from app.content.render_guard import DEFAULT_LIMITS, complexity_problem
 from app.content.spec import ITEM_KINDS, TranslationSpec

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-ITEM_FILE_RE = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>en|ka|az|hy|ru)\.(?P<ext>md|gift)$")
+ITEM_FILE_RE = re.compile(
+    r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<lang>en|ka|az|hy|ru)\.(?P<ext>md|gift)$")
 MEDIA_TYPES = ("png", "jpg", "jpeg", "gif", "webp", "pdf")
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.content.assignment import rubric_structure
-from app.content.quiz_format import quiz_format
 from app.content.checks import SLUG_RE, SLUG_RULE
 from app.content.course_file import CourseFile, read_course_file
 from app.content.files import COURSE_FILE, CourseFolder, scan_course
 from app.content.items import AUTHOR_LIMITS, ReadItem, read_item
 from app.content.links import CourseLinkResolver
 from app.content.problems import Problem
+from app.content.quiz_format import quiz_format
 from app.content.render import render_markdown, renderer_version
 from app.content.report import format_report
 from app.content.spec import BASE_LANGUAGE, LANGUAGES, CourseSpec, ItemSpec
@@ -172,7 +172,8 @@ def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]
         problems.append(Problem(path, item.doc.line("kind"), f"kind is {item.kind!r} but {base.kind!r} in {base_name}"))
     if base.kind and item.kind and base.required != item.required:
         problems.append(Problem(path, item.doc.line("required"),
-                                f"required is {str(item.required).lower()} but {str(base.required).lower()} in {base_name}"))
+                                f"required is {str(item.required).lower()} "
+                                f"but {str(base.required).lower()} in {base_name}"))
     mine, theirs = base.translation, item.translation
     if mine is None or theirs is None:
         return
@@ -182,7 +183,7 @@ def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]
     if mine.rubric is not None and theirs.rubric is not None:
         base_rubric, rubric = rubric_structure(mine.rubric), rubric_structure(theirs.rubric)
         if base_rubric != rubric:
-            index = next((i for i, (a, b) in enumerate(zip(base_rubric, rubric)) if a != b),
+            index = next((i for i, (a, b) in enumerate(zip(base_rubric, rubric, strict=False)) if a != b),
                          min(len(base_rubric), len(rubric)))
             problems.append(Problem(path, item.doc.line("rubric", index),
                                     f"rubric criteria differ from {base_name}: the same criterion ids, level "
@@ -196,7 +197,8 @@ def _render_summaries(course_file: CourseFile, resolver: CourseLinkResolver,
         local = CourseLinkResolver(resolver.course_slug, resolver.item_files, resolver.media)
         summaries[lang] = str(render_markdown(source, link_resolver=local, inline=True, limits=AUTHOR_LIMITS))
         for _url, reason in local.broken:
-            problems.append(Problem(course_file.path, course_file.lines.get(("summary", lang), 1), f"summary.{lang}: {reason}"))
+            problems.append(Problem(course_file.path, course_file.lines.get(("summary", lang), 1),
+                                    f"summary.{lang}: {reason}"))
     return summaries
 
 

@@ -12,12 +12,12 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 LESSON, QUIZ, ASSIGNMENT = "lesson", "quiz", "assignment"
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "course"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +46,7 @@ class Course(db.Model):
         return self.summaries.get(lang) or self.summaries.get("en") or ""
 
 
-class Item(db.Model):
+class Item(Model):
     __tablename__ = "item"
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
@@ -65,7 +65,7 @@ class Item(db.Model):
     translations: Mapped[list[ItemTranslation]] = relationship(back_populates="item")
 
 
-class ItemTranslation(db.Model):
+class ItemTranslation(Model):
     __tablename__ = "item_translation"
     __table_args__ = (UniqueConstraint("item_id", "lang"),)
 
@@ -83,7 +83,7 @@ class ItemTranslation(db.Model):
     item: Mapped[Item] = relationship(back_populates="translations")
 
 
-class CourseMedia(db.Model):
+class CourseMedia(Model):
     """A picture or download in a course folder, served under a URL that carries its hash."""
 
     __tablename__ = "course_media"

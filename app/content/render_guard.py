@@ -24,7 +24,8 @@ _HEADING = re.compile(r"^[ ]{0,3}#{1,6}(?:[ \t]|$)|^[ ]{0,3}(?:=+|-+)[ \t]*$", r
 _DEEP_QUOTE_CANDIDATE = re.compile(r"^[ \t]*(?:>[ \t]*){13,}", re.MULTILINE)
 _WIDE_INDENT_CANDIDATE = re.compile(r"^(?:[ \t]*>)*[ \t]{13,}", re.MULTILINE)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
-_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                        "wbr"})
 _BRACKETS = re.compile(r"[\[\]()<>]")
 _CLOSER_TO_OPENER = {"]": "[", ")": "(", ">": "<"}
 

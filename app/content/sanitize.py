@@ -120,7 +120,7 @@ def _url_is_allowed(url: str) -> bool:
     return scheme is None or scheme in ALLOWED_PROTOCOLS
 
 
-class _UrlFilter(Filter):  # type: ignore[misc]
+class _UrlFilter(Filter):
     """Re-check URLs after bleach, resolve local ones, unwrap links whose target is broken."""
 
     def __init__(self, source: Any, resolver: LinkResolver | None = None) -> None:

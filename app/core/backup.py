@@ -60,6 +60,8 @@ def backup_command(dest: str) -> None:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     target = Path(dest)
     if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise click.UsageError("an in-memory SQLite database has no file to back up")
         backup_sqlite(Path(url.database), target)
         click.echo(f"backed up to {target} (integrity_check: ok)")
     else:

@@ -9,7 +9,7 @@ the 24-hour clock.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -27,7 +27,7 @@ def programme_zone() -> ZoneInfo:
 def local_moment(moment: datetime) -> datetime:
     """The moment in the programme's time zone (naive values are taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(programme_zone())
 
 

@@ -83,11 +83,15 @@ def status_of(error: ServiceError) -> int:
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
     403: (_l("Not allowed"), _l("You do not have permission to see this page.")),
-    404: (_l("Page not found"), _l("There is no page at this address. Check the link, or start again from the home page.")),
+    404: (_l("Page not found"),
+          _l("There is no page at this address. Check the link, or start again from the home page.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
-    413: (_l("Too large"), _l("What you sent is larger than the limit. Make the file smaller and try again; your text is kept when the form is shown again.")),
+    413: (_l("Too large"),
+          _l("What you sent is larger than the limit. Make the file smaller and try again; "
+             "your text is kept when the form is shown again.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes and try again.")),
-    500: (_l("Something went wrong"), _l("An error occurred on our side and has been logged. Please try again in a moment.")),
+    500: (_l("Something went wrong"),
+          _l("An error occurred on our side and has been logged. Please try again in a moment.")),
 }
 error_log = logging.getLogger("nergi.errors")
 CSRF_MESSAGE = _l("This form has expired or was sent from another site. Reload the page and send it again.")

@@ -5,8 +5,8 @@ import hashlib
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, url_for
-from markupsafe import Markup
 from flask_babel import format_decimal, get_locale
+from markupsafe import Markup
 
 from app.config import LANGUAGE_NAMES
 from app.core.dates import show_date, show_datetime
@@ -16,11 +16,14 @@ from app.core.texts import setting_text
 
 def register_template_helpers(app: Flask) -> None:
     digests: dict[str, str] = {}
+    if app.static_folder is None:  # Flask's default (app/static) is never switched off here
+        raise RuntimeError("static_url needs the app's static folder")
+    static_folder = Path(app.static_folder)
 
     def static_url(filename: str) -> str:
         """The static file's URL with a hash of its content, so it can be cached for a year."""
         if filename not in digests:
-            path = Path(app.static_folder) / filename
+            path = static_folder / filename
             digests[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return url_for("static", filename=filename, v=digests[filename])
 

@@ -64,7 +64,8 @@ def run_round(app: Flask, now: datetime | None = None) -> dict[str, str]:
 @with_appcontext
 def worker_command(once: bool, interval: int | None) -> None:
     """Send e-mails and run the scheduled jobs, every --interval seconds, until stopped."""
-    app = current_app._get_current_object()
+    # current_app is a werkzeug LocalProxy that Flask types as Flask itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     interval = interval or app.config["WORKER_INTERVAL"]
     stop = threading.Event()
     if not once:

@@ -6,8 +6,9 @@ the course-zip reader (app/content/course_zip.py) measure the directory here fir
 """
 from __future__ import annotations
 
+import io
 import struct
-from typing import BinaryIO
+from typing import IO
 
 _END_RECORD = struct.Struct("<4s4H2LH")      # "end of central directory" (22 bytes)
 _ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
@@ -17,7 +18,7 @@ class NotAZip(Exception):
     """The bytes are not a zip archive that we can read safely."""
 
 
-def directory_size(stream: BinaryIO, size: int) -> tuple[int, int]:
+def directory_size(stream: IO[bytes] | io.BufferedIOBase, size: int) -> tuple[int, int]:
     """(entries, bytes) of the central directory, from the end record, before zipfile reads it.
 
     zipfile reads the whole directory into memory and makes an object per entry, so both are

@@ -7,10 +7,10 @@ from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     __tablename__ = "enrolment"
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 
@@ -20,7 +20,7 @@ class Enrolment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Progress(db.Model):
+class Progress(Model):
     """An item finished by a learner: a lesson marked done, a quiz passed, an assignment approved."""
 
     __tablename__ = "progress"

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, select
 
 from app.content.models import Course, CourseMedia, Item, ItemTranslation
-from app.learning.models import Progress
-from app.learning.models import Enrolment
 from app.extensions import db
+from app.learning.models import Enrolment, Progress
 
 
 @dataclass

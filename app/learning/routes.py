@@ -4,17 +4,16 @@ from __future__ import annotations
 import mimetypes
 from urllib.parse import quote
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.content.folders import course_folder
 from app.core.authz import can
-from app.extensions import db
 from app.core.header import header_facts
 from app.core.i18n import current_lang
+from app.extensions import db
 from app.learning import queries, services
 from app.learning.lookup import item_view, load_course, load_item, page_parts
 

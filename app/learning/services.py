@@ -5,12 +5,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.content.models import LESSON, Course, Item
-from app.learning.models import Progress
-from app.learning.models import Enrolment
 from app.core.authz import AccessDenied, policy, require
 from app.core.errors import InvalidInput
 from app.extensions import db
-
+from app.learning.models import Enrolment, Progress
 
 # Called with (user, item) after each new completion, in the same transaction; the
 # certificates feature registers the one that issues a certificate when the course is done.

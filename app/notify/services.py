@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-
 from typing import Any
 
 from flask import current_app, render_template
@@ -17,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from app.config import mail_domain
 from app.core.texts import setting_text
-from app.database import utcnow
+from app.database import rowcount, utcnow
 from app.extensions import db
 from app.notify.models import FAILED, PENDING, SENDING, SENT, Notice, OutboxMessage
 
@@ -114,7 +113,7 @@ def _claim_due(limit: int, now: datetime) -> list[tuple[int, EmailMessage | None
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     ).all()
-    claimed = []
+    claimed: list[tuple[int, EmailMessage | None, str]] = []
     for message_id in due_ids:
         # Another worker may have claimed it since the select: the state test decides.
         result = db.session.execute(
@@ -122,9 +121,9 @@ def _claim_due(limit: int, now: datetime) -> list[tuple[int, EmailMessage | None
             .where(OutboxMessage.id == message_id, OutboxMessage.state == PENDING)
             .values(state=SENDING, claimed_at=now)
         )
-        if result.rowcount != 1:
+        if rowcount(result) != 1:
             continue
-        message = db.session.get(OutboxMessage, message_id)
+        message = db.session.get_one(OutboxMessage, message_id)
         try:
             claimed.append((message_id, build_message(message), ""))
         except Exception as error:  # a template that fails to render is a permanent failure
@@ -135,7 +134,7 @@ def _claim_due(limit: int, now: datetime) -> list[tuple[int, EmailMessage | None
 
 def _record(message_id: int, now: datetime, error: str, permanent: bool, report: DeliveryReport) -> None:
     """In one short transaction: write down how the attempt went."""
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.get_one(OutboxMessage, message_id)
     message.attempts += 1
     if not error:
         message.state = SENT
@@ -213,7 +212,7 @@ def requeue_failed() -> int:
         update(OutboxMessage).where(OutboxMessage.state == FAILED)
         .values(state=PENDING, attempts=0, next_attempt_at=utcnow())
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 # -- in-app notices -------------------------------------------------------------------------------

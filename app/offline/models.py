@@ -8,10 +8,10 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """A write the server has done for a key the browser chose. It is stored in the same
     transaction as the write itself, so either both exist or neither does."""
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import re
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -14,15 +23,15 @@ from werkzeug.exceptions import NotFound
 
 from app.content.models import Item
 from app.core.authz import AccessDenied
+from app.core.i18n import current_lang
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.core.i18n import current_lang
 from app.learning.lookup import load_course, load_item
 from app.offline import services
 from app.quizzes import grading
 from app.quizzes import services as quiz_services
-from app.quizzes.models import QuizAttempt
 from app.quizzes.form_answers import answers_from_form
+from app.quizzes.models import QuizAttempt
 
 bp = Blueprint("offline", __name__)
 
@@ -85,6 +94,8 @@ def refused(code: str, status: int, **extra):
 @bp.get("/sw.js")
 def service_worker():
     """Served from the root so that its scope covers the whole site."""
+    if current_app.static_folder is None:  # Flask's default (app/static) is never switched off here
+        abort(404)
     response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -139,8 +150,10 @@ def _apply(kind: str, payload: dict) -> dict:
         attempt = db.session.get(QuizAttempt, _int(payload.get("attempt")))
         if attempt is None:
             abort(404)
-        item = db.session.get(Item, attempt.item_id)
+        item = db.session.get_one(Item, attempt.item_id)
         translation = learning_queries.translation_for(item, attempt.lang)
+        if translation is None:
+            abort(404)
         quiz = quiz_services.quiz_of(translation)
         fields = payload.get("answers")
         if not isinstance(fields, dict):

@@ -23,7 +23,7 @@ from app.assignments import services as assignment_services
 from app.assignments.models import IllegalTransition
 from app.content.models import Course, CourseMedia, Item
 from app.core.authz import require
-from app.database import utcnow
+from app.database import rowcount, utcnow
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning import services as learning_services
@@ -68,8 +68,8 @@ def claim_key(user, key: str, print_: str) -> tuple[IdempotencyKey, bool]:
         try:
             with db.session.begin_nested():
                 db.session.add(row)
-        except IntegrityError:
-            row = db.session.scalar(query.execution_options(populate_existing=True))
+        except IntegrityError:  # the other request's row, which made our insert fail
+            row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
         else:
             return row, True
     if row.fingerprint != print_:
@@ -86,7 +86,8 @@ def purge_old_keys(now: datetime) -> str:
     """Worker job: forget keys older than 30 days (a phone retries within days, not months)."""
     result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEEP_KEYS_FOR))
     db.session.commit()
-    return f"{result.rowcount} idempotency keys removed" if result.rowcount else ""
+    removed = rowcount(result)
+    return f"{removed} idempotency keys removed" if removed else ""
 
 
 def mark_done(user, item: Item) -> dict[str, Any]:

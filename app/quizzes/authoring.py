@@ -17,8 +17,8 @@ from typing import Any
 from app.content.quiz_format import QuizFormat
 from app.quizzes.gift import parse_gift, parse_gift_bytes, parse_gift_with_warnings
 from app.quizzes.markdown_syntax import parse_quiz_markdown
-from app.quizzes.spec import Option, Question, Quiz
 from app.quizzes.settings import validate_quiz_settings
+from app.quizzes.spec import Option, Question, Quiz
 from app.quizzes.types import Matching
 
 __all__ = [
@@ -76,7 +76,7 @@ def structure_differences(base: Quiz, translation: Quiz) -> list[tuple[int, str]
     if len(base.questions) != len(translation.questions):
         return [(1, f"the translation has {len(translation.questions)} questions, the base has {len(base.questions)}")]
     differences = []
-    for mine, theirs in zip(base.questions, translation.questions):
+    for mine, theirs in zip(base.questions, translation.questions, strict=True):
         line = max(1, theirs.line)
         if (mine.id, mine.type) != (theirs.id, theirs.type):
             message = f"question {theirs.id!r} ({theirs.type}) is {mine.id!r} ({mine.type}) in the base"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from app.quizzes.spec import Question, Quiz
 from app.quizzes.normalise import normalise_answer
+from app.quizzes.spec import Question, Quiz
 from app.quizzes.types import QUESTION_TYPES, Matching
 
 #: How far the positive weights of a multiple-response question may be from 100%,

@@ -27,8 +27,8 @@ def answers_from_form(quiz, layout, form) -> dict:
             answers[question.id] = {prompt: [form[prefix + prompt]] for prompt in prompts
                                     if form.get(prefix + prompt) in tokens}
         elif question.type in CHOICE_TYPES:
-            tokens = option_tokens(layout, question.id)
-            answers[question.id] = [tokens[v] for v in form.getlist(f"q.{question.id}") if v in tokens]
+            option_ids = option_tokens(layout, question.id)
+            answers[question.id] = [option_ids[v] for v in form.getlist(f"q.{question.id}") if v in option_ids]
         elif question.type != "description":
             answers[question.id] = [value for value in form.getlist(f"q.{question.id}") if value.strip()][:1]
     return answers

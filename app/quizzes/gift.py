@@ -32,9 +32,9 @@ from typing import Any
 from app.content.problems import Problem
 from app.quizzes.checks import check_quiz
 from app.quizzes.gift_source import Source, Span, blocks, front_matter
-from app.quizzes.spec import BLANK_MD, Option, Question, Quiz
 from app.quizzes.normalise import parse_authored_number
 from app.quizzes.settings import validate_quiz_settings
+from app.quizzes.spec import BLANK_MD, Option, Question, Quiz
 
 _FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.IGNORECASE)
 _WEIGHT = re.compile(r"^\s*%(-?\d+(?:\.\d+)?)%")
@@ -148,7 +148,8 @@ def _distinct_ids(questions: list[Question]) -> list[tuple[int, str]]:
         while f"{question.id}-{counter}" in taken:
             counter += 1
         new_id = f"{question.id}-{counter}"
-        warnings.append((question.line, f"question name {question.id!r} is used before: this question's id is {new_id!r}"))
+        warnings.append((question.line,
+                         f"question name {question.id!r} is used before: this question's id is {new_id!r}"))
         taken.add(new_id)
         seen.add(new_id)
         question.id = new_id

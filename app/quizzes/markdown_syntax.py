@@ -18,15 +18,15 @@ import difflib
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from app.content.problems import Problem
 from app.quizzes.checks import check_quiz
-from app.quizzes.spec import Option, Question, Quiz
 from app.quizzes.normalise import parse_authored_number
 from app.quizzes.settings import validate_quiz_settings
+from app.quizzes.spec import Option, Question, Quiz
 from app.quizzes.types import QUESTION_TYPES
 
 _HEADING = re.compile(r"^ {0,3}##(?!#)(.*)$")

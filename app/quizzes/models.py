@@ -8,12 +8,12 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 IN_PROGRESS, FINISHED = "in_progress", "finished"
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     __tablename__ = "quiz_attempt"
     # One row per attempt number: ten simultaneous "start" requests can make only one.
     __table_args__ = (UniqueConstraint("user_id", "item_id", "number"),)

@@ -16,8 +16,8 @@ from app.cohorts.models import Cohort
 from app.content.models import Item
 from app.core.authz import AccessDenied, can, policy, require
 from app.extensions import db
-from app.quizzes.spec import Quiz
 from app.quizzes.models import FINISHED, QuizAttempt
+from app.quizzes.spec import Quiz
 from app.quizzes.types import Matching  # noqa: F401  (prompts of matching questions)
 
 

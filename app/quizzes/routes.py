@@ -10,15 +10,15 @@ from sqlalchemy.orm import joinedload
 from app.content.models import Item
 from app.core.authz import can, require
 from app.core.errors import Conflict, status_of
+from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
 from app.database import reload_expired, start_writing
 from app.extensions import db
 from app.learning import queries as learning_queries
-from app.core.i18n import current_lang
 from app.learning.lookup import load_course, load_item
 from app.quizzes import grading, report, services
-from app.quizzes.models import QuizAttempt
 from app.quizzes.form_answers import CHOICE_TYPES, answers_from_form, option_tokens
+from app.quizzes.models import QuizAttempt
 from app.quizzes.types import MAX_TYPED_ANSWER
 
 bp = Blueprint("quizzes", __name__)
@@ -41,6 +41,8 @@ def start(slug: str, item_slug: str):
     course = load_course(slug)
     item = load_item(course, item_slug)
     translation = learning_queries.translation_for(item, current_lang())
+    if translation is None:
+        abort(404)
     try:
         with commit_or_conflict():
             attempt = services.start_attempt(current_user, item, translation)
@@ -57,8 +59,10 @@ def _load_attempt(attempt_id: int):
     if attempt is None:
         abort(404)
     require(current_user, "attempt.view", attempt, hide=True)
-    item = db.session.get(Item, attempt.item_id, options=[joinedload(Item.course)])  # the pages link to it
+    item = db.session.get_one(Item, attempt.item_id, options=[joinedload(Item.course)])  # the pages link to it
     translation = learning_queries.translation_for(item, attempt.lang)
+    if translation is None:
+        abort(404)
     return attempt, item, translation
 
 
@@ -183,5 +187,7 @@ def quiz_report(slug: str, item_slug: str):
         abort(404)  # no such cohort
     scope = report.report_scope(current_user, item, int(chosen) if chosen else None)
     translation = learning_queries.translation_for(item, current_lang())
+    if translation is None:
+        abort(404)
     return render_template("quizzes/report.html", course=course, item=item, translation=translation, scope=scope,
                            report=report.quiz_report(item, services.quiz_of(translation), scope))

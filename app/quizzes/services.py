@@ -20,8 +20,8 @@ from app.database import utcnow
 from app.extensions import db
 from app.learning.services import enrol, record_completion
 from app.quizzes import grading
-from app.quizzes.spec import Quiz
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
+from app.quizzes.spec import Quiz
 from app.quizzes.types import MAX_TYPED_ANSWER
 
 # Answers that arrive this long after the time limit still count (the network is slow).
@@ -74,8 +74,8 @@ def _may_see_report(user, item: Item) -> bool:
 
 
 def attempts_of(user, item: Item) -> list[QuizAttempt]:
-    return db.session.scalars(select(QuizAttempt).where(
-        QuizAttempt.user_id == user.id, QuizAttempt.item_id == item.id).order_by(QuizAttempt.number)).all()
+    return list(db.session.scalars(select(QuizAttempt).where(
+        QuizAttempt.user_id == user.id, QuizAttempt.item_id == item.id).order_by(QuizAttempt.number)))
 
 
 def start_attempt(user, item: Item, translation: ItemTranslation) -> QuizAttempt:
@@ -210,8 +210,10 @@ def summary(user, item: Item, translation: ItemTranslation) -> QuizSummary:
     attempts = attempts_of(user, item)
     finished = [a for a in attempts if a.state == FINISHED]
     settings = quiz_of(translation).settings
+    # Finishing sets the percent, so every finished attempt has one.
+    percents = [a.percent for a in finished if a.percent is not None]
     return QuizSummary(attempts=attempts,
-                       final_percent=grading.final_score(settings.grading, [a.percent for a in finished]),
+                       final_percent=grading.final_score(settings.grading, percents),
                        passed=any(a.passed for a in finished),
                        may_start=grading.may_start_attempt(settings, len(attempts)))
 
@@ -225,4 +227,4 @@ def best_scores(user_ids: list[int], item_ids: list[int]) -> dict[tuple[int, int
         .where(QuizAttempt.user_id.in_(user_ids), QuizAttempt.item_id.in_(item_ids),
                QuizAttempt.state == FINISHED)
         .group_by(QuizAttempt.user_id, QuizAttempt.item_id)).all()
-    return {(u, i): p for u, i, p in rows}
+    return {(u, i): p for u, i, p in rows if p is not None}  # finished attempts all have a percent

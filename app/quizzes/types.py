@@ -28,13 +28,13 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
-from app.quizzes.spec import Option, Question
 from app.quizzes.normalise import normalise_answer, parse_learner_number
+from app.quizzes.spec import Option, Question
 
-Answer = Union[str, list[str], dict[str, str], None]
-RawAnswer = Union[list[str], dict[str, Any], str, None]
+Answer = str | list[str] | dict[str, str] | None
+RawAnswer = list[str] | dict[str, Any] | str | None
 
 #: Longest typed answer we read; anything longer is treated as no answer.
 MAX_TYPED_ANSWER = 1000

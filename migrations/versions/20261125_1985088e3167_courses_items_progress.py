@@ -5,9 +5,8 @@ Revises: 616425b16580
 Create Date: 2026-11-25 02:55:17.341177
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1985088e3167'

@@ -5,9 +5,8 @@ Revises: d49023823ebb
 Create Date: 2026-11-25 03:09:39.816393
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2c436035def8'

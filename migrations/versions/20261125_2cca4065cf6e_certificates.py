@@ -5,9 +5,8 @@ Revises: 2c436035def8
 Create Date: 2026-11-25 03:17:14.999306
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2cca4065cf6e'

@@ -5,9 +5,8 @@ Revises: 2cca4065cf6e
 Create Date: 2026-11-25 03:29:02.536078
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '52669e7f23f2'

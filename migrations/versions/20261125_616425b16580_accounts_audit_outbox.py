@@ -1,13 +1,12 @@
 """accounts audit outbox
 
 Revision ID: 616425b16580
-Revises: 
+Revises:
 Create Date: 2026-11-25 02:47:40.952237
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '616425b16580'

@@ -5,9 +5,8 @@ Revises: 1985088e3167
 Create Date: 2026-11-25 03:00:50.974979
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd49023823ebb'

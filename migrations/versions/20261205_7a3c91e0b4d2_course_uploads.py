@@ -5,9 +5,8 @@ Revises: 52669e7f23f2
 Create Date: 2026-12-05 22:20:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7a3c91e0b4d2'

@@ -5,10 +5,8 @@ Revises: c0f0f179b391
 Create Date: 2026-12-05 22:05:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7f3a9c1d2e4b'

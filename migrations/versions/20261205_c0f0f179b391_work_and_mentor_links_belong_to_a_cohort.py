@@ -12,7 +12,7 @@ admins' Mentoring page, before cohorts) get the first cohort the learner joined 
 mentor is a mentor, when there is one; the others keep no cohort and reach only work done
 outside any cohort.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -60,7 +60,7 @@ def upgrade():
     bind = op.get_bind()
     bind.execute(sa.text(SUBMISSION_COHORTS))
     bind.execute(sa.text(DANGLING_LINKS).bindparams(sa.bindparam("now", type_=sa.DateTime(timezone=True))),
-                 {"now": datetime.now(timezone.utc)})
+                 {"now": datetime.now(UTC)})
     bind.execute(sa.text(LINK_COHORTS))
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_submission_cohort_id_cohort'), 'cohort', ['cohort_id'], ['id'])

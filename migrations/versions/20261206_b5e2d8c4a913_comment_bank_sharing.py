@@ -6,10 +6,8 @@ Create Date: 2026-12-06 01:00:00
 
 Existing comments get no cohort and are not shared: each stays visible to its author.
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b5e2d8c4a913'

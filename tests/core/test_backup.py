@@ -117,3 +117,11 @@ def test_postgres_restore_as_documented_into_an_empty_database_and_over_a_used_o
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_an_in_memory_database_is_refused_with_a_reason(tmp_path):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "copy.db")])
+    assert result.exit_code == 2
+    assert "in-memory SQLite database has no file to back up" in result.output
+    assert not (tmp_path / "copy.db").exists()
