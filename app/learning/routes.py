@@ -5,8 +5,8 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, send_file,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
+                   send_file, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,7 +17,7 @@ from app.authoring.services import course_folder
 from app.content.models import Course, CourseMedia, Item
 from app.core.authz import require
 from app.extensions import db
-from app.learning import queries, services
+from app.learning import conditional, queries, services
 
 bp = Blueprint("learning", __name__)
 
@@ -115,9 +115,13 @@ def item(slug: str, item_slug: str):
     if view is not None:
         return view(course=course, item=item, translation=translation, outline=outline, lang=lang)
     before, after = outline.neighbours(item)
-    return render_template("learning/lesson.html", course=course, item=item, translation=translation,
-                           outline=outline, before=before, after=after, lang=lang, form=FlaskForm(),
-                           done=row.done)
+    etag = conditional.lesson_etag(course=course, item=item, translation=translation, before=before,
+                                   after=after, done=row.done, lang=lang)
+    if conditional.is_fresh(etag):
+        return conditional.not_modified(etag)
+    return conditional.with_etag(make_response(render_template(
+        "learning/lesson.html", course=course, item=item, translation=translation, outline=outline,
+        before=before, after=after, lang=lang, form=FlaskForm(), done=row.done)), etag)
 
 
 @bp.post("/courses/<slug>/<item_slug>/done")
