@@ -9,6 +9,11 @@ Header: ``alg`` EdDSA, ``kid`` the RFC 7638 thumbprint of the key, ``typ`` ``vc+
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # (imported where used: a web worker that signs nothing never loads cryptography)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -16,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.certificates.jws import TokenError, compact_json, sign_compact, verify_compact
 from app.certificates.status import StatusListError, is_revoked, status_entry
