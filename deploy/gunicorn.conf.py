@@ -40,7 +40,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
 
 
-def pre_fork(server, worker):  # noqa: ARG001
+def pre_fork(server, worker):
     """Before each fork: move everything the master has built (the preloaded app) into the
     garbage collector's permanent generation, so the workers' collections never walk those
     objects — walking writes to them, which copies the shared pages into each worker, and costs

@@ -125,7 +125,7 @@ def _changed(session: Session, obj, name: str) -> bool:
     return any(attrs[column].history.has_changes() for column in columns)
 
 
-def _note_changes(session: Session, flush_context) -> None:  # noqa: ARG001
+def _note_changes(session: Session, flush_context) -> None:
     """after_flush: which learners' or cohorts' facts did these rows touch? (A new revision
     comes with its submission's change of state, which is noted.)"""
     marks: set | None = None

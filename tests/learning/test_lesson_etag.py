@@ -48,7 +48,7 @@ def test_the_gzipped_page_has_the_same_etag(client, lesson):
 
 
 def test_marking_the_lesson_done_changes_the_page(client, lesson):
-    course, _learner, path = lesson
+    _course, _learner, path = lesson
     before = get(client, path)
     assert "Mark as done" in before.get_data(as_text=True)
     assert client.post(f"{path}/done").status_code == 302
