@@ -14,13 +14,14 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.certificates.jws import TokenError, compact_json, sign_compact, verify_compact
 from app.certificates.status import StatusListError, is_revoked, status_entry
 from app.certificates.timestamps import format_instant, numeric_date, parse_instant
+
+if TYPE_CHECKING:  # imported where used: a web worker that signs nothing never loads cryptography
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.api_jws import PyJWS
+from typing import TYPE_CHECKING, Any
 
 from app.certificates.keys import SIGNING_ALGORITHM, key_thumbprint
+
+if TYPE_CHECKING:  # PyJWT and cryptography load when a token is signed or checked (worker memory)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 class TokenError(Exception):
@@ -27,6 +26,8 @@ def compact_json(data: Mapping[str, Any]) -> bytes:
 
 def sign_compact(payload: bytes, key: Ed25519PrivateKey, *, typ: str | None) -> str:
     """Sign ``payload`` as a JWS Compact Serialization: header alg EdDSA, kid, and typ if given."""
+    from jwt.api_jws import PyJWS
+
     headers: dict[str, Any] = {"kid": key_thumbprint(key), "typ": typ}
     # PyJWT drops a falsy typ instead of writing its default "JWT".
     return PyJWS().encode(payload, key, algorithm=SIGNING_ALGORITHM, headers=headers)
@@ -38,6 +39,9 @@ def verify_compact(token: str, jwks: Mapping[str, Any]) -> tuple[dict[str, Any],
     Returns the protected header and the payload bytes. Only EdDSA is accepted, whatever
     the header says. Raises :class:`TokenError` on any failure.
     """
+    import jwt
+    from jwt.api_jws import PyJWS
+
     if not isinstance(token, str) or token.count(".") != 2:
         raise TokenError("not a compact JWS")
     try:

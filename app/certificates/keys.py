@@ -13,13 +13,13 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+if TYPE_CHECKING:  # cryptography loads when a key is used (a web worker that signs nothing: less memory)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 SIGNING_ALGORITHM = "EdDSA"
 
@@ -33,6 +33,9 @@ def _b64url(data: bytes) -> str:
 
 
 def _write_new_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -66,6 +69,9 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     Raises :class:`KeyFileError` when the file is not an Ed25519 private key, or when
     group or others may read it (fix with ``chmod 600``).
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = Path(path)
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -110,6 +116,9 @@ def retired_keys_folder(path: Path) -> Path:
 
 def retired_public_keys(path: Path) -> list[Ed25519PublicKey]:
     """The public keys retired from ``path`` by rotation, oldest first."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     folder = retired_keys_folder(path)
     if not folder.is_dir():
         return []
@@ -125,6 +134,8 @@ def rotate_signing_key(path: Path) -> tuple[str, str]:
     """Retire the key at ``path`` (its public half stays published) and put a new one in its
     place. Returns (retired kid, new kid). The old private key is deleted: it signs nothing again.
     """
+    from cryptography.hazmat.primitives import serialization
+
     path = Path(path)
     old = load_signing_key(path)
     folder = retired_keys_folder(path)
@@ -142,11 +153,15 @@ def rotate_signing_key(path: Path) -> tuple[str, str]:
 
 
 def _public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     return key.public_key() if isinstance(key, Ed25519PrivateKey) else key
 
 
 def key_thumbprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     """Return the RFC 7638 JWK thumbprint (SHA-256, base64url) of the key's public half."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = _public_key(key).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     # RFC 8037 section 2: the required members of an OKP key, in lexicographic order.
     members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
@@ -156,6 +171,8 @@ def key_thumbprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 
 def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey) -> dict[str, str]:
     """Return the public JWK of ``key`` (never the private part), its ``kid`` the thumbprint."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = _public_key(key).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return {
         "kty": "OKP",

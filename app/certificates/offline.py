@@ -23,13 +23,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.certificates.codes import is_valid_code, normalise_code
 from app.certificates.jws import TokenError, compact_json, sign_compact, verify_compact
+
+if TYPE_CHECKING:  # imported where used: a web worker that signs nothing never loads cryptography
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 CLAIMS = ("iss", "jti", "iat", "name", "crs")
 FRAGMENT_KEY = "t"

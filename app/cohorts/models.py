@@ -21,6 +21,9 @@ DEFAULT_BEHIND_POINTS = 25
 
 class Cohort(Model):
     __tablename__ = "cohort"
+    # facts_version has only a server default; it is read when first used, not fetched by each
+    # INSERT (so rows can also be written at an older schema, as the migration tests do).
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -34,6 +37,10 @@ class Cohort(Model):
     risk_behind_points: Mapped[int] = mapped_column(Integer, default=DEFAULT_BEHIND_POINTS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped in the transaction that changes a fact the dashboard computes per learner
+    # (progress, quiz attempts, submissions, reviews, members, mentor links, names): the key of
+    # the cached facts (app/cohorts/facts.py).
+    facts_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     courses = relationship("Course", secondary="cohort_course", order_by="Course.slug")
 

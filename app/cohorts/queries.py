@@ -16,8 +16,9 @@ from sqlalchemy.orm import aliased
 
 from app.assignments.models import APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, MentorLink, Submission
 from app.auth.models import User
+from app.cohorts.facts import cached as cached_facts
 from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
-from app.cohorts.risk import LearnerFacts, Risk, RiskRules, median_percent, risks_of
+from app.cohorts.risk import Risk, RiskRules, median_percent, risks_of
 from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, ItemTranslation
 from app.database import UTCDateTime
 from app.extensions import db
@@ -64,6 +65,9 @@ class CourseTally:
                 NOT_STARTED: not self.started}.get(state, self.submissions.get(state, 0) > 0)
 
 
+_NO_TALLY = CourseTally()
+
+
 @dataclass(slots=True)
 class LearnerSummary:
     user_id: int
@@ -92,9 +96,17 @@ class LearnerSummary:
         return round(100 * done / total, 1)
 
     def has_state(self, state: str, course_ids: list[int]) -> bool:
+        # Reads only: the facts are shared by the views of a cohort (facts.py).
         if state == NOT_STARTED:
-            return all(self.tally(c).has(NOT_STARTED) for c in course_ids)
-        return any(self.tally(c).has(state) for c in course_ids)
+            return all(self.courses.get(c, _NO_TALLY).has(NOT_STARTED) for c in course_ids)
+        return any(self.courses.get(c, _NO_TALLY).has(state) for c in course_ids)
+
+    def with_risks(self, risks: list[Risk]) -> LearnerSummary:
+        """A copy with these risks; the facts (courses included) are shared, and never changed."""
+        return LearnerSummary(self.user_id, self.name, self.email, self.municipality, self.organisation,
+                              self.joined_at, self.mentor_id, self.mentor_name, self.courses,
+                              self.last_activity_at, self.worst_failed_attempts,
+                              self.oldest_changes_requested_at, self.percent, risks)
 
     def saw(self, moment: datetime | None) -> None:
         if moment is not None and (self.last_activity_at is None or moment > self.last_activity_at):
@@ -186,10 +198,28 @@ def _learner_ids(cohort: Cohort):
 # -- per-learner facts for the whole cohort -------------------------------------------------
 
 def learner_summaries(cohort: Cohort, columns: list[Column], now: datetime) -> list[LearnerSummary]:
-    """Every learner of the cohort with their standing per course, last activity and risks.
+    """Every learner of the cohort with their standing per course, last activity and risks,
+    in name order.
 
-    Four queries whatever the number of learners (members, progress, quizzes, submissions).
+    The facts come from the cohort's cache (app/cohorts/facts.py), else from four queries whatever
+    the number of learners (members, progress, quizzes, submissions); the risks, which depend on
+    `now` and the cohort's rules, are worked out here on each call, on copies of the cached facts.
     """
+    key = ("summaries", cohort.id, cohort.created_at, cohort.facts_version, tuple(cohort.course_ids),
+           tuple((c.item_id, c.course_id, c.kind, c.required) for c in columns))
+    facts, median = cached_facts(db.session, key, lambda: _learner_facts(cohort, columns))
+    rules = RiskRules.of(cohort)
+    summaries = []
+    for summary in facts:
+        # A summary has the attributes the rules read (LearnerFacts'); most learners have no
+        # risk and are shown as cached (their risks: the empty list, never changed).
+        risks = risks_of(summary, median=median, now=now, rules=rules)
+        summaries.append(summary.with_risks(risks) if risks else summary)
+    return summaries
+
+
+def _learner_facts(cohort: Cohort, columns: list[Column]) -> tuple[tuple[LearnerSummary, ...], float]:
+    """The facts of every learner (without risks), in name order, and the median completion."""
     summaries = _members(cohort)
     item_ids = [column.item_id for column in columns]
     if item_ids:
@@ -201,14 +231,7 @@ def learner_summaries(cohort: Cohort, columns: list[Column], now: datetime) -> l
     for summary in summaries.values():
         summary.percent = summary.percent_in(course_ids, total)
     median = median_percent([s.percent for s in summaries.values()])
-    rules = RiskRules.of(cohort)
-    for summary in summaries.values():
-        summary.risks = risks_of(LearnerFacts(
-            joined_at=summary.joined_at, last_activity_at=summary.last_activity_at,
-            worst_failed_attempts=summary.worst_failed_attempts,
-            oldest_changes_requested_at=summary.oldest_changes_requested_at, percent=summary.percent),
-            median=median, now=now, rules=rules)
-    return sorted(summaries.values(), key=lambda s: (s.name.casefold(), s.email))
+    return tuple(sorted(summaries.values(), key=lambda s: (s.name.casefold(), s.email))), median
 
 
 def _members(cohort: Cohort) -> dict[int, LearnerSummary]:
@@ -379,7 +402,7 @@ class Matrix:
 def select_learners(summaries: list[LearnerSummary], filters: Filters, course_ids: list[int],
                     required: dict[int, int]) -> list[tuple[LearnerSummary, float]]:
     """Filter and sort the learners (in memory: their facts are already loaded), each with
-    their completion in these courses."""
+    their completion in these courses. The summaries come in name order."""
     needle = filters.search.casefold().strip()
     total = sum(required.get(course_id, 0) for course_id in course_ids)
     every_course = set(course_ids) == set(required)
@@ -400,8 +423,8 @@ def select_learners(summaries: list[LearnerSummary], filters: Filters, course_id
     keys = {"completion": lambda pair: pair[1],
             "activity": lambda pair: pair[0].last_activity_at or pair[0].joined_at,
             "risk": lambda pair: len(pair[0].risks), "name": by_name}
-    # Sorting is stable, also in reverse: ties stay in name order whichever way the sort goes.
-    chosen.sort(key=by_name)
+    # The summaries come in name order (learner_summaries), and sorting is stable, also in
+    # reverse: ties stay in name order whichever way the sort goes.
     if filters.sort != "name" or filters.descending:
         chosen.sort(key=keys.get(filters.sort, by_name), reverse=filters.descending)
     return chosen

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app.assignments.models import SUBMITTED, MentorLink, Review, Revision, Submission
 from app.auth.models import User
+from app.cohorts.facts import cached as cached_facts
 from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
 from app.cohorts.queries import (
     PAGE_SIZE,
@@ -88,6 +89,14 @@ def mentor_loads(cohort: Cohort, item_ids: list[int]) -> list[MentorLoad]:
             if mentor_id in loads:
                 loads[mentor_id].median_turnaround_seconds = float(median)
     return list(loads.values())
+
+
+def cached_mentor_loads(cohort: Cohort, item_ids: list[int]) -> list[MentorLoad]:
+    """mentor_loads, kept with the cohort's facts (app/cohorts/facts.py): mentors' links, the
+    work waiting and the reviews sent all bump the cohort's facts version. Not changed by
+    callers (the template only reads them)."""
+    key = ("mentors", cohort.id, cohort.created_at, cohort.facts_version, tuple(item_ids))
+    return cached_facts(db.session, key, lambda: mentor_loads(cohort, item_ids))
 
 
 def _median_turnarounds(cohort: Cohort, item_ids: list[int]):
@@ -235,7 +244,7 @@ def dashboard(cohort: Cohort, filters: Filters, lang: str, now: datetime, page_s
     return Dashboard(
         cohort=cohort, columns=columns, matrix=matrix(summaries, columns, filters, cohort, page_size),
         learners=len(summaries), at_risk=at_risk, median=median_percent([s.percent for s in summaries]),
-        mentors=mentor_loads(cohort, item_ids), funnel=funnel(cohort, summaries, columns),
+        mentors=cached_mentor_loads(cohort, item_ids), funnel=funnel(cohort, summaries, columns),
         municipalities=sorted({s.municipality for s in summaries if s.municipality}))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from app.cohorts.models import (
     DEFAULT_BEHIND_POINTS,
@@ -54,7 +55,22 @@ def median_percent(percents: list[float]) -> float:
     return float(statistics.median(percents)) if percents else 0.0
 
 
-def risks_of(facts: LearnerFacts, *, median: float, now: datetime, rules: RiskRules) -> list[Risk]:
+class HasFacts(Protocol):
+    """What the rules read: a LearnerFacts, or the dashboard's LearnerSummary (same names)."""
+
+    @property
+    def joined_at(self) -> datetime: ...
+    @property
+    def last_activity_at(self) -> datetime | None: ...
+    @property
+    def worst_failed_attempts(self) -> int: ...
+    @property
+    def oldest_changes_requested_at(self) -> datetime | None: ...
+    @property
+    def percent(self) -> float: ...
+
+
+def risks_of(facts: HasFacts, *, median: float, now: datetime, rules: RiskRules) -> list[Risk]:
     """The reasons this learner needs attention, most urgent kinds first; empty when none.
 
     - inactive: nothing done for `inactive_days` (counted from joining when nothing was ever done);

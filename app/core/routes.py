@@ -1,7 +1,6 @@
 """Home page, health check and the language switcher."""
 from __future__ import annotations
 
-import redis
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
@@ -18,6 +17,8 @@ def _redis_state() -> str:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return "not configured"
+    import redis  # here: a worker that never answers /healthz with Redis set does not load it
+
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         try:

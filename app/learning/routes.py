@@ -4,7 +4,7 @@ from __future__ import annotations
 import mimetypes
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -14,7 +14,7 @@ from app.core.authz import can
 from app.core.header import header_facts
 from app.core.i18n import current_lang
 from app.extensions import db
-from app.learning import queries, services
+from app.learning import conditional, queries, services
 from app.learning.lookup import item_view, load_course, load_item, page_parts
 
 bp = Blueprint("learning", __name__)
@@ -83,9 +83,13 @@ def item(slug: str, item_slug: str):
     if view is not None:
         return view(course=course, item=item, translation=translation, outline=outline, lang=lang)
     before, after = outline.neighbours(item)
-    return render_template("learning/lesson.html", course=course, item=item, translation=translation,
-                           outline=outline, before=before, after=after, lang=lang, form=FlaskForm(),
-                           done=row.done)
+    etag = conditional.lesson_etag(course=course, item=item, translation=translation, before=before,
+                                   after=after, done=row.done, lang=lang)
+    if conditional.is_fresh(etag):
+        return conditional.not_modified(etag)
+    return conditional.with_etag(make_response(render_template(
+        "learning/lesson.html", course=course, item=item, translation=translation, outline=outline,
+        before=before, after=after, lang=lang, form=FlaskForm(), done=row.done)), etag)
 
 
 @bp.post("/courses/<slug>/<item_slug>/done")

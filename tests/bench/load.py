@@ -64,8 +64,11 @@ with app.app_context():
     for course in courses:
         items = db.session.scalars(select(Item).where(Item.course_id == course.id, Item.retired_at.is_(None))
                                    .order_by(Item.position)).all()
-        if len(items) >= 2 and items[0].kind == "lesson" and items[1].kind == "lesson":
-            chosen, lessons = course, [items[0].slug, items[1].slug]
+        # The first course that starts with a lesson and has another (courses now put a quiz
+        # after each lesson: the second lesson need not be the second item).
+        found = [item.slug for item in items if item.kind == "lesson"]
+        if items and items[0].kind == "lesson" and len(found) >= 2:
+            chosen, lessons = course, found[:2]
             break
     emails = []
     for n in range(count):

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from app import create_app
 from app.assignments.models import Attachment, MentorLink, Review, Revision, Submission
 from app.auth import services as auth_services
+from app.cohorts import facts
 from app.cohorts.models import LEARNER, MENTOR, Cohort, CohortCourse, Membership
 from app.config import normalise_database_url
 from app.content.models import Course, Item
@@ -95,7 +96,8 @@ def test_existing_work_and_links_get_their_cohort_and_nothing_is_lost(empty_data
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database})
     with app.app_context():
         flask_migrate.upgrade(revision=PREVIOUS)
-        ids = _seed()
+        with facts.untracked(db.session):  # cohort.facts_version comes with a later migration
+            ids = _seed()
         flask_migrate.upgrade()
         db.session.remove()
         cohorts = dict(db.session.execute(select(Submission.id, Submission.cohort_id)).all())
