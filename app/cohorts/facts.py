@@ -28,15 +28,16 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from itertools import chain
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import BigInteger, cast, event, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, Table, cast, event, inspect, select, update
+from sqlalchemy.orm import Session, scoped_session
 
 from app.assignments.models import MentorLink, Review, Submission
 from app.auth.models import User
 from app.cohorts.models import Cohort, Membership
-from app.content.models import Progress
+from app.learning.models import Progress
 from app.quizzes.models import QuizAttempt
 
 # Enough for the cohorts a few trainers look at; an entry of 5,000 learners is a few MB.
@@ -94,7 +95,13 @@ def cache() -> FactsCache:
     return found
 
 
-def cached(session: Session, key, compute):
+def cast_table(table: Any) -> Table:
+    """A mapped class's table, typed as the Table it is (``__table__`` is typed as a FromClause)."""
+    assert isinstance(table, Table)
+    return table
+
+
+def cached(session: Session | scoped_session[Any], key, compute):
     """The value cached under key, else compute() (kept unless this transaction has changes
     of its own not yet committed, which other requests must not see)."""
     if _has_changes(session):
@@ -108,7 +115,7 @@ def cached(session: Session, key, compute):
     return value
 
 
-def _has_changes(session: Session) -> bool:
+def _has_changes(session: Session | scoped_session[Any]) -> bool:
     return bool(session.new or session.dirty or session.deleted or session.info.get(_MARKS))
 
 
@@ -175,7 +182,7 @@ def _bump(session: Session) -> None:
         return
     # A new version differs from the old one, and is unlike any other database's (a restored
     # backup, the tests' databases emptied between tests, whose ids start again at 1).
-    table = Cohort.__table__
+    table = cast_table(Cohort.__table__)
     statement = update(table).values(
         facts_version=(cast(table.c.facts_version, BigInteger) + secrets.randbelow(VERSIONS - 1) + 1) % VERSIONS)
     if _EVERY not in marks:

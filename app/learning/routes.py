@@ -85,7 +85,7 @@ def item(slug: str, item_slug: str):
     before, after = outline.neighbours(item)
     etag = conditional.lesson_etag(course=course, item=item, translation=translation, before=before,
                                    after=after, done=row.done, lang=lang)
-    if conditional.is_fresh(etag):
+    if etag is not None and conditional.is_fresh(etag):
         return conditional.not_modified(etag)
     return conditional.with_etag(make_response(render_template(
         "learning/lesson.html", course=course, item=item, translation=translation, outline=outline,

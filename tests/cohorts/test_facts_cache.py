@@ -12,7 +12,8 @@ from app.auth.models import User
 from app.cohorts import facts, reports
 from app.cohorts.models import LEARNER, Cohort, Membership
 from app.cohorts.queries import Filters
-from app.content.models import Item, Progress
+from app.content.models import Item
+from app.learning.models import Progress
 from app.database import utcnow
 from app.extensions import db
 from app.quizzes.models import FINISHED, QuizAttempt

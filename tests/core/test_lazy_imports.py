@@ -59,10 +59,10 @@ def test_the_libraries_load_when_a_certificate_pdf_is_drawn():
         from app.cohorts import charts
         before = sorted(n for n in ("fpdf", "qrcode", "matplotlib") if n in sys.modules)
         labels = {key: key for key in pdf.LABEL_KEYS}
-        data = pdf.render_certificate_pdf(learner_name="Nino", course_title="Course",
+        data = pdf.render_certificate_pdf(pdf.CertificateText(learner_name="Nino", course_title="Course",
             issued_on=date(2026, 1, 5), locale="en", programme="Programme",
             signatory_name="A", signatory_title="B", code="ABCD-EFGH",
-            verify_url="http://nergi.test/verify/ABCD-EFGH", labels=labels)
+            verify_url="http://nergi.test/verify/ABCD-EFGH", labels=labels))
         svg = charts.scores_svg([1, 2, 3, 4, 5], {"x": "x", "y": "y", "empty": "none"})
         after = sorted(n for n in ("fpdf", "qrcode", "matplotlib") if n in sys.modules)
         print(before, after, data[:5] == b"%PDF-", svg.lstrip().startswith(b"<?xml"))

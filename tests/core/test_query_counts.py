@@ -49,7 +49,7 @@ PAGES: dict[str, tuple[str, int]] = {
     "certificate": ("learner", 3),
     "verify": ("anonymous", 1),
     "cohorts": ("trainer", 4),
-    "cohort dashboard": ("trainer", 20),
+    "cohort dashboard": ("trainer", 12),  # per-learner facts cached per cohort version (issue 18)
     "cohort learner page": ("trainer", 20),
     "admin users": ("admin", 7),
     "admin certificates": ("admin", 4),
