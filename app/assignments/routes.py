@@ -34,6 +34,7 @@ from app.core.errors import Conflict, EmptySubmission, status_of
 from app.core.header import register_header_fact, register_nav_flag
 from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
+from app.database import reload_expired
 from app.extensions import db
 from app.learning import queries as learning_queries
 from app.learning.lookup import load_course, load_item
@@ -137,9 +138,10 @@ def save_work(slug: str, item_slug: str):
                           errors=errors, preview=preview, status=status)
     if action == "submit":
         confirm = ConfirmSubmitForm(form_token=secrets.token_urlsafe(24))
+        files = queries.draft_files(submission)
+        reload_expired(course, item, translation, submission)  # the save committed: read them here
         return render_template("assignments/confirm.html", course=course, item=item, translation=translation,
-                               submission=submission, form=confirm, render=render_markdown,
-                               files=queries.draft_files(submission))
+                               submission=submission, form=confirm, render=render_markdown, files=files)
     flash(_("Your draft is saved."), "success")
     return redirect(url_for("learning.item", slug=slug, item_slug=item_slug))
 

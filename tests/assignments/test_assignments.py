@@ -423,3 +423,14 @@ def test_notices_badge_and_daily_digest(client, app, auth, setup, runner, smtp_s
         deliver_due()
     digest = [m for m in smtp_server.wait_for(1) if m["To"] == mentor.email]
     assert digest and "/review" in text_body(digest[0])
+
+
+def test_the_confirm_page_shows_what_will_be_submitted(client, app, auth, setup):
+    """Save-and-submit commits the draft, then asks to confirm: the page reads what the commit
+    expired in the view (the template guard fails the test if it queries while rendering)."""
+    course, learner, _mentor = setup
+    auth.login_as(learner)
+    response = save(client, course, "My careful plan", action="submit")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Submit your work?" in body and "My careful plan" in body and 'name="form_token"' in body
