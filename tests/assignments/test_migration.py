@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from app import create_app
-from app.config import normalise_database_url
 from app.extensions import db
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
+from tests.support.databases import own_database
 
 PREVIOUS = "7f3a9c1d2e4b"
 MINE = "b5e2d8c4a913"
@@ -18,20 +18,9 @@ MINE = "b5e2d8c4a913"
 
 @pytest.fixture
 def empty_database(tmp_path):
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migration.db'}"
-        return
-    base = normalise_database_url(TEST_DATABASE_URL)
-    server, name = base.rsplit("/", 1)
-    name = f"{name}_comment_bank"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"{server}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    """A database of its own (tests/support/databases.py)."""
+    with own_database(TEST_DATABASE_URL, tmp_path, "comment_bank") as url:
+        yield url
 
 
 def _columns(table: str) -> set[str]:

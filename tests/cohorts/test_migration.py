@@ -7,17 +7,17 @@ from datetime import datetime, timedelta, timezone
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from app import create_app
 from app.assignments.models import Attachment, MentorLink, Review, Revision, Submission
 from app.auth import services as auth_services
 from app.cohorts import facts
 from app.cohorts.models import LEARNER, MENTOR, Cohort, CohortCourse, Membership
-from app.config import normalise_database_url
 from app.content.models import Course, Item
 from app.extensions import db
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
+from tests.support.databases import own_database
 
 PREVIOUS = "7a3c91e0b4d2"
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -25,22 +25,9 @@ T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 @pytest.fixture
 def empty_database(tmp_path):
-    """A database of its own (on PostgreSQL, named after the test database, so that parallel
-    runs on other databases do not meet)."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'migration.db'}"
-        return
-    base = normalise_database_url(TEST_DATABASE_URL)
-    server, name = base.rsplit("/", 1)
-    name = f"{name}_cohort_scope"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"{server}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    """A database of its own (tests/support/databases.py)."""
+    with own_database(TEST_DATABASE_URL, tmp_path, "cohort_scope") as url:
+        yield url
 
 
 def _seed() -> dict[str, int]:
