@@ -143,6 +143,7 @@ def _register_parts() -> None:
     from app.certificates.completion import completion_status
     from app.cohorts import access as cohort_access
     from app.cohorts import routes as cohort_routes
+    from app.cohorts import schedule as cohort_schedule
     from app.cohorts import services as cohort_services
     from app.content.folders import register_folder_resolver
     from app.content.quiz_format import register_quiz_format
@@ -163,6 +164,7 @@ def _register_parts() -> None:
     register_page_part("course", "certificate",
                        lambda user, course: certificate_services.active_certificate(user.id, course.id))
     # e-mail templates, header facts, cohort roles and the certificate's completion hook
+    cohort_schedule.register()  # learners' schedules, for learning's locks and dates
     assignment_services.register()
     assignment_routes.register()
     certificate_services.register()

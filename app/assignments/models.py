@@ -205,3 +205,19 @@ class MentorPreference(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SubmissionMessage(Model):
+    """One message of the conversation under a submission's feedback: the learner replies or
+    asks, the mentor answers. Kept with the submission's history; never edited."""
+
+    __tablename__ = "submission_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)  # through the one sanitiser
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User")

@@ -13,6 +13,9 @@ from app.extensions import Model, db
 
 class User(UserMixin, Model):
     __tablename__ = "user"
+    # Columns with only a server default (reminders) are read when first used, not fetched by
+    # each INSERT (so rows can also be written at an older schema, as the migration tests do).
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -21,6 +24,9 @@ class User(UserMixin, Model):
     locale: Mapped[str] = mapped_column(String(5), default="en")
     municipality: Mapped[str] = mapped_column(String(100), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
+    # How reminders arrive by e-mail: "immediate", "daily" (one digest a day) or "none" (notices only).
+    # Deferred: loaded when read (the pages that show it undefer it), so older schemas still load users.
+    reminders: Mapped[str] = mapped_column(String(10), server_default="immediate", deferred=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on sign-out, password change, deactivation and role change: every cookie that

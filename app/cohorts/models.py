@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import UTCDateTime, utcnow
@@ -17,6 +17,9 @@ DEFAULT_INACTIVE_DAYS = 14
 DEFAULT_FAILED_ATTEMPTS = 2
 DEFAULT_UNANSWERED_DAYS = 7
 DEFAULT_BEHIND_POINTS = 25
+# The schedule's dates are in the cohort's time zone; a mentor should answer within this many days.
+DEFAULT_TIME_ZONE = "Asia/Tbilisi"
+DEFAULT_REVIEW_TARGET_DAYS = 3
 
 
 class Cohort(Model):
@@ -41,6 +44,13 @@ class Cohort(Model):
     # (progress, quiz attempts, submissions, reviews, members, mentor links, names): the key of
     # the cached facts (app/cohorts/facts.py).
     facts_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The schedule (CohortItemDate): dates are days in this time zone; an item opens at the start
+    # of its opening day and is due at the end of its due day.
+    time_zone: Mapped[str] = mapped_column(String(64), server_default=DEFAULT_TIME_ZONE)
+    # The mentors' turnaround target: a submission should be reviewed within this many days.
+    review_target_days: Mapped[int] = mapped_column(Integer, server_default=str(DEFAULT_REVIEW_TARGET_DAYS))
+    # Bumped by every change of the schedule: a form saved from an older version is refused.
+    schedule_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     courses = relationship("Course", secondary="cohort_course", order_by="Course.slug")
 
@@ -78,3 +88,71 @@ class Membership(Model):
 
     cohort: Mapped[Cohort] = relationship()
     user = relationship("User")
+
+
+class CohortItemDate(Model):
+    """When one course item opens and when it is due, in one cohort (days in the cohort's time
+    zone). No row, or an empty date: no date for that item (open from the start, never due)."""
+
+    __tablename__ = "cohort_item_date"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), primary_key=True, index=True)
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ItemRelease(Model):
+    """A trainer opened one item early for one learner of a cohort: its opening date and its
+    prerequisites no longer hold them back."""
+
+    __tablename__ = "item_release"
+    __table_args__ = (UniqueConstraint("cohort_id", "item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(Model):
+    """A secret calendar address: a learner's own (cohort_id None: every course of theirs) or a
+    trainer's for one cohort. Resetting it replaces the token; the old address stops working."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Announcement(Model):
+    """What a trainer wrote to a cohort, a group of its learners or one learner; the recipients
+    are recorded (AnnouncementRecipient), each given a notice and an e-mail through the outbox."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")  # through the one sanitiser
+    # Who it was for, as chosen ("all", "at_risk", "not_done:<item slug>", "learner"): a record.
+    audience: Mapped[str] = mapped_column(String(200), default="all")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User")
+
+
+class AnnouncementRecipient(Model):
+    __tablename__ = "announcement_recipient"
+
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcement.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -48,6 +48,9 @@ class Course(Model):
 
 class Item(Model):
     __tablename__ = "item"
+    # Columns with only a server default are read when first used, not fetched by each INSERT
+    # (so rows can also be written at an older schema, as the migration tests do).
+    __mapper_args__ = {"eager_defaults": False}
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +60,12 @@ class Item(Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Sequencing and pacing from course.yml: the slugs of the items that must be finished first,
+    # and the default dates in weeks after a cohort's start (a cohort's schedule may override).
+    # Server defaults only: rows written without them (older schemas, in the migration tests) work.
+    requires: Mapped[list[str]] = mapped_column(JSON, server_default="[]")
+    # {"opens": weeks, "due": weeks} (either may be missing): app/cohorts/schedule.py.
+    pacing: Mapped[dict[str, int]] = mapped_column(JSON, server_default="{}")
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

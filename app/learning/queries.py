@@ -7,6 +7,7 @@ from sqlalchemy import and_, exists, func, select
 
 from app.content.models import Course, CourseMedia, Item, ItemTranslation
 from app.extensions import db
+from app.learning import access
 from app.learning.models import Enrolment, Progress
 
 
@@ -28,6 +29,10 @@ class ItemRow:
     title: str
     lang: str
     done: bool
+    # Why the learner cannot enter it yet (app/learning/access.py), and its dates in their cohort.
+    lock: access.Lock | None = None
+    dates: access.ItemDates = access.NO_DATES
+    overdue: bool = False
 
 
 @dataclass
@@ -35,6 +40,7 @@ class Outline:
     course: Course
     rows: list[ItemRow] = field(default_factory=list)
     enrolled: bool = False
+    schedule: access.Schedule = access.NO_SCHEDULE
 
     @property
     def required_rows(self) -> list[ItemRow]:
@@ -58,8 +64,13 @@ class Outline:
 
     @property
     def next_row(self) -> ItemRow | None:
-        """Where to continue: the first item not yet finished."""
-        return next((row for row in self.rows if not row.done), None)
+        """Where to continue: the first item not yet finished that is open (else the first not
+        finished)."""
+        return (next((row for row in self.rows if not row.done and row.lock is None), None)
+                or next((row for row in self.rows if not row.done), None))
+
+    def by_slug(self) -> dict[str, ItemRow]:
+        return {row.item.slug: row for row in self.rows}
 
     def neighbours(self, item: Item) -> tuple[ItemRow | None, ItemRow | None]:
         slugs = [row.item.slug for row in self.rows]
@@ -105,11 +116,17 @@ def course_outline(user, course: Course, lang: str) -> Outline:
     ).all()
     enrolled = db.session.scalar(
         select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)) is not None
-    outline = Outline(course=course, enrolled=enrolled)
+    schedule = access.schedule_for(user, course)
+    outline = Outline(course=course, enrolled=enrolled, schedule=schedule)
+    done_slugs = {item.slug for item, _title, _title_en, done in rows if done}
+    found = access.locks([access.ItemFacts(id=item.id, slug=item.slug, requires=tuple(item.requires or ()))
+                          for item, *_rest in rows], done_slugs, schedule)
     for item, title, title_en, done in rows:
         shown, shown_title = (lang, title) if title is not None else ("en", title_en)
+        dates = schedule.of(item.id)
         outline.rows.append(ItemRow(item=item, title=shown_title if shown_title is not None else item.slug,
-                                    lang=shown, done=bool(done)))
+                                    lang=shown, done=bool(done), lock=found.get(item.id), dates=dates,
+                                    overdue=access.is_overdue(dates, bool(done), schedule.today)))
     return outline
 
 

@@ -76,6 +76,10 @@ def item(slug: str, item_slug: str):
     if row is None:
         abort(404)
     item = row.item
+    if row.lock is not None:
+        # Listed but not enterable: say why and what opens it (app/learning/access.py).
+        return render_template("learning/locked.html", course=course, row=row, outline=outline,
+                               lang=lang), 403
     translation = queries.translation_for(item, lang)
     if translation is None:
         abort(404)

@@ -8,6 +8,7 @@ from app.content.models import LESSON, Course, Item
 from app.core.authz import AccessDenied, policy, require
 from app.core.errors import InvalidInput
 from app.extensions import db
+from app.learning import access
 from app.learning.models import Enrolment, Progress
 
 # Called with (user, item) after each new completion, in the same transaction; the
@@ -91,5 +92,6 @@ def mark_lesson_done(user, item: Item) -> Progress:
     if item.retired_at is not None:
         raise AccessDenied("course.view", item, hide=True)
     require(user, "course.view", item.course, hide=True)
+    access.require_open(user, item)
     enrol(user, item.course)
     return record_completion(user, item)

@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"learning"}),
     frozenset({"cohorts"}),
     frozenset({"quizzes", "assignments"}),
-    frozenset({"certificates"}),
+    frozenset({"certificates", "reminders"}),
     frozenset({"authoring", "offline"}),
     frozenset({"__init__", "demo", "models"}),  # create_app, the demo command, the models index
 )

@@ -37,11 +37,11 @@ QUIZ_MD = """
 PAGES: dict[str, tuple[str, int]] = {
     "home": ("learner", 5),
     "catalogue": ("learner", 5),
-    "course": ("learner", 9),
-    "lesson": ("learner", 6),
-    "quiz": ("learner", 7),
+    "course": ("learner", 11),  # +2: the learner's cohort and its schedule (issue 14)
+    "lesson": ("learner", 8),
+    "quiz": ("learner", 9),
     "quiz result": ("learner", 6),
-    "assignment work page": ("learner", 11),
+    "assignment work page": ("learner", 13),
     "review queue": ("mentor", 8),
     "review page": ("mentor", 12),
     "notices": ("learner", 3),

@@ -38,6 +38,7 @@ from app.core.errors import (
 from app.core.links import external_url, url_path
 from app.core.views import commit_or_conflict
 from app.extensions import db
+from app.learning.access import ItemLocked
 from app.learning.services import NotALesson
 from app.quizzes.services import AnswerTooLong, NoAttemptsLeft, StaleForm, TimeUp
 
@@ -73,6 +74,7 @@ STATUSES = [
     (TimeUp, 409),
     (AnswerTooLong, 400),
     (NotALesson, 400),
+    (ItemLocked, 403),
 ]
 
 

@@ -40,13 +40,14 @@ def test_learner_pages_statements(client, count_queries, signed_in, lessons):
     course, _learner = signed_in(lessons)
     lesson, text = statements(client, count_queries, f"/courses/{course.slug}/item2")
     assert "Text of item 2 in en" in text
-    # user, course, outline (items + titles + progress in one), enrolment, the text, header
-    assert lesson == USER + 4 + HEADER == 6
+    # user, course, outline (items + titles + progress in one), enrolment, the learner's cohort
+    # for the schedule (none here: app/cohorts/schedule.py), the text, header
+    assert lesson == USER + 5 + HEADER == 7
     assert statements(client, count_queries, "/")[0] == USER + 3 + HEADER
     assert statements(client, count_queries, "/courses")[0] == USER + 3 + HEADER
     outline, text = statements(client, count_queries, f"/courses/{course.slug}")
     assert "Item 1 en" in text and f"Item {lessons} en" in text
-    assert outline == USER + 6 + HEADER
+    assert outline == USER + 7 + HEADER  # +1: the learner's cohort, for the schedule (issue 14)
     assert statements(client, count_queries, "/profile")[0] == USER + HEADER  # "authors a course?" is a header fact
     assert statements(client, count_queries, "/notices")[0] == USER + 1 + HEADER
 
