@@ -10,8 +10,18 @@ from app.cohorts.models import LEARNER, Cohort, CohortCourse, CohortItemDate, It
 from app.cohorts.schedule import Pacing, effective_dates, learner_schedule, paced_dates
 from app.content.models import Course, Item
 from app.extensions import db
-from app.learning.access import (ItemDates, ItemFacts, ItemLocked, Lock, Schedule, due_moment, is_overdue,
-                                 locks, require_open, today_in)
+from app.learning.access import (
+    ItemDates,
+    ItemFacts,
+    ItemLocked,
+    Lock,
+    Schedule,
+    due_moment,
+    is_overdue,
+    locks,
+    require_open,
+    today_in,
+)
 
 A, B, C = ItemFacts(1, "a"), ItemFacts(2, "b", ("a",)), ItemFacts(3, "c", ("a", "b"))
 TODAY = date(2026, 3, 10)
