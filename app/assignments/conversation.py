@@ -156,11 +156,14 @@ def group_by_revision(history: list[Revision], messages: list[SubmissionMessage]
 
 
 def thread_for(user, submission: Submission, history: list[Revision], *, body: str = "",
-               errors: list[str] | None = None) -> Thread:
-    """The thread of the submission for a page (one query, two when the user is not its learner:
-    whether they may write). The caller has checked that the user may see the submission."""
+               errors: list[str] | None = None, may_write: bool | None = None) -> Thread:
+    """The thread of the submission for a page (one query; one more, whether the user may write,
+    when the user is not its learner and the caller does not say). The caller has checked that
+    the user may see the submission."""
     messages = queries.submission_messages(submission)
-    may_write = bool(history) and (submission.user_id == user.id or can(user, "submission.message", submission))
+    if may_write is None:
+        may_write = submission.user_id == user.id or can(user, "submission.message", submission)
+    may_write = bool(history) and may_write
     return Thread(submission_id=submission.id, learner_id=submission.user_id,
                   latest_number=history[-1].number if history else None,
                   by_revision=group_by_revision(history, messages), may_write=may_write,

@@ -60,6 +60,8 @@ def _work_page(course, item, translation, outline, lang, *, submission, form, er
     drafts = queries.draft_files(submission)
     thread = conversation.thread_for(current_user, submission, history, body=message[0], errors=list(message[1])) \
         if history else None
+    if thread is None:  # no thread to show the reason in
+        errors = [*errors, *message[1]]
     return render_template("assignments/work.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, submission=submission, form=form, options=options,
                            history=history, draft_files=drafts, errors=errors, preview=preview,
@@ -308,7 +310,11 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=N
     if scores is None:  # stored points are numbers: give each the level's own value, as the form has it
         scores = {c["id"]: level["points"] for c in options.rubric for level in c["levels"]
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
-    thread = conversation.thread_for(current_user, submission, history, body=message[0], errors=list(message[1]))
+    # Who may review may write; so may the learner (an admin, say, looking at their own work).
+    thread = conversation.thread_for(current_user, submission, history, body=message[0], errors=list(message[1]),
+                                     may_write=may_review or submission.user_id == current_user.id)
+    if not history:  # no thread to show the reason in
+        errors = [*errors, *message[1]]
     return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission,
                            thread=thread,
                            translation=translation, options=options, history=history, diffs=diffs,
