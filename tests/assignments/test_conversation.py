@@ -124,7 +124,8 @@ def test_learner_replies_mentor_answers_with_notices_and_emails(app, client, aut
     assert "Nino Learner" in body and world.course.titles["ka"] in body and "Item 2 ka" in body
     assert "Does **who** mean the village council?" in body
     assert f"http://nergi.test/assignments/{world.submission_id}#thread" in body
-    assert "Hello" not in body
+    assert "Hello" not in body and "დაწერა შეტყობინება დავალებაზე" in body
+    assert mail[0]["Subject"] == "ახალი შეტყობინება თქვენს დავალებაზე"
 
     auth.login_as(mentor)
     review = client.get(f"/review/{world.submission_id}").get_data(as_text=True)
