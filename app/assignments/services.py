@@ -405,10 +405,13 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     audit.record("review_send", actor=mentor, target=f"Submission:{submission.id}",
                  decision=decision, total=total, revision=revision.number)
     learner = submission.learner
+    place = place_of(submission)
     notify(learner, "submission_reviewed", url_path("assignments.show_submission", submission_id=submission.id),
-           decision=decision, **place_of(submission))
-    queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
-                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id))
+           decision=decision, **place)
+    lang = learner.locale or "en"
+    queue_email(learner.email, "submission_reviewed", lang, name=learner.display_name,
+                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id),
+                course=title_in(place["course"], lang), assignment=title_in(place["assignment"], lang))
     return review
 
 

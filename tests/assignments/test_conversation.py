@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.assignments import conversation
 from app.assignments.models import MentorLink, Review, Revision, Submission, SubmissionMessage
+from app.auth.models import User
 from app.core import worker
 from app.extensions import db
 from app.notify.models import Notice, OutboxMessage
@@ -317,3 +318,22 @@ def test_the_latest_feedback_is_the_last_review_sent():
     assert latest.review.id == 2 and latest.revision.number == 2
     assert conversation.latest_feedback([Revision(number=1)]) is None
 
+
+
+def test_the_review_email_names_the_course_and_assignment_in_the_learners_language(app, client, auth, world,
+                                                                                   smtp_server):
+    with app.app_context():
+        db.session.get(User, world.people["learner"].id).locale = "ru"
+        db.session.commit()
+    auth.login_as(world.people["learner"])
+    client.post(work_url(world.course) + "/work", data={"body": "Second try", "action": "save"},
+                content_type="multipart/form-data")
+    client.post(f"/assignments/{world.submission_id}/submit", data={"form_token": "token-" + "z" * 20})
+    auth.logout()
+    auth.login_as(world.people["mentor"])
+    send_back(client, app, world.submission_id, "Closer.")
+    with app.app_context():
+        worker.run_round(app)
+    [mail] = [m for m in smtp_server.wait_for(2) if m["To"] == world.people["learner"].email]
+    # The course has no Russian title: its English one, in a Russian sentence.
+    assert f"Задание «Item 2 en» в курсе «{world.course.titles['en']}»." in text_body(mail)
