@@ -41,3 +41,12 @@ class MentorLinkForm(FlaskForm):
 
 class PreferenceForm(FlaskForm):
     daily_digest = BooleanField(_l("Send me one e-mail a day instead of one per submission"))
+
+
+class MessageForm(FlaskForm):
+    """A message in the conversation under the feedback. Its rules (not empty, not too long) are
+    in app/assignments/conversation.py, so a refused message comes back with the page, kept."""
+    message = TextAreaField(_l("Your message (Markdown)"))
+    # The newest message shown when the form was made: the same text posted again from this form
+    # (a double click) is the message already sent.
+    seen = IntegerField(validators=[Optional(), NumberRange(min=0, max=MAX_ID)])

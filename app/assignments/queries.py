@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app.assignments.models import SUBMITTED, Attachment, CommentBankEntry, MentorLink, Review, Revision, Submission
+from app.assignments.models import (
+    SUBMITTED,
+    Attachment,
+    CommentBankEntry,
+    MentorLink,
+    Review,
+    Revision,
+    Submission,
+    SubmissionMessage,
+)
 from app.auth.models import User
 from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
@@ -124,3 +133,17 @@ def diff_lines(before: str, after: str) -> list[tuple[str, str]]:
         elif code == "  ":
             out.append(("same", text))
     return out
+
+
+def submission_messages(submission: Submission) -> list[SubmissionMessage]:
+    """The conversation under the submission, oldest first, with each author (one query)."""
+    return list(db.session.scalars(
+        select(SubmissionMessage).where(SubmissionMessage.submission_id == submission.id)
+        .options(joinedload(SubmissionMessage.author))
+        .order_by(SubmissionMessage.created_at, SubmissionMessage.id)))
+
+
+def item_titles(item_id: int) -> dict[str, str]:
+    """The assignment's title in each language it has: {lang: title} (one query)."""
+    return dict(db.session.execute(select(ItemTranslation.lang, ItemTranslation.title)
+                                   .where(ItemTranslation.item_id == item_id)).all())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import ceil
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from app.assignments.models import CHANGES_REQUESTED, SUBMITTED, MentorLink, Submission
 from app.auth.models import User
-from app.cohorts.models import Cohort
+from app.cohorts.models import DEFAULT_REVIEW_TARGET_DAYS, Cohort
 from app.cohorts.scope import link_reaches_submission
 from app.content.models import Course, Item, ItemTranslation
 from app.core.converters import MAX_ID
@@ -64,6 +64,18 @@ def parse_filters(args) -> QueueFilters:
                         page=page)
 
 
+def waiting_days(waiting_since: datetime, now: datetime) -> int:
+    """Whole days waited (0 for the first 24 hours)."""
+    return max(0, (now - waiting_since) // timedelta(days=1))
+
+
+def is_past_target(waiting_since: datetime, target_days: int | None, now: datetime) -> bool:
+    """True when work handed in at `waiting_since` has waited longer than the turnaround target
+    (`Cohort.review_target_days`; work outside any cohort: the default, 3 days)."""
+    target = DEFAULT_REVIEW_TARGET_DAYS if target_days is None else target_days
+    return now - waiting_since > timedelta(days=target)
+
+
 @dataclass
 class QueueRow:
     submission: Submission
@@ -73,10 +85,23 @@ class QueueRow:
     cohort_name: str | None
     claimed_by: User | None
     waiting_since: datetime
+    #: The cohort's turnaround target in days (the default for work outside any cohort).
+    target_days: int = DEFAULT_REVIEW_TARGET_DAYS
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def waiting_hours(self) -> int:
-        return int((utcnow() - self.waiting_since).total_seconds() // 3600)
+        return int((self.now - self.waiting_since).total_seconds() // 3600)
+
+    @property
+    def waiting_days(self) -> int:
+        return waiting_days(self.waiting_since, self.now)
+
+    @property
+    def past_target(self) -> bool:
+        """Handed-in work waiting for a mentor longer than the target (work sent back waits for
+        the learner, not the mentor: never past target)."""
+        return self.submission.state == SUBMITTED and is_past_target(self.waiting_since, self.target_days, self.now)
 
 
 @dataclass
@@ -177,8 +202,8 @@ def _rows(mentor, lang: str, filters: QueueFilters) -> list[QueueRow]:
     claimer = aliased(User)
     translation = aliased(ItemTranslation)
     english = aliased(ItemTranslation)
-    query = (_reached(select(Submission, User, Course, translation.title, english.title, claimer, Cohort.name),
-                      mentor, filters.q)
+    query = (_reached(select(Submission, User, Course, translation.title, english.title, claimer, Cohort.name,
+                             Cohort.review_target_days), mentor, filters.q)
              .join(Course, Course.id == Item.course_id)
              .outerjoin(Cohort, Cohort.id == Submission.cohort_id)
              .outerjoin(translation, (translation.item_id == Item.id) & (translation.lang == lang))
@@ -197,6 +222,8 @@ def _rows(mentor, lang: str, filters: QueueFilters) -> list[QueueRow]:
                          else_=func.coalesce(Submission.submitted_at, Submission.updated_at))
     rows = db.session.execute(query.order_by(waiting_since, Submission.id)
                               .limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
+    now = utcnow()
     return [QueueRow(submission=s, learner=u, course=c, title=t or e or "", cohort_name=cohort, claimed_by=cl,
-                     waiting_since=(s.updated_at if s.state == CHANGES_REQUESTED else s.submitted_at) or s.updated_at)
-            for s, u, c, t, e, cl, cohort in rows]
+                     waiting_since=(s.updated_at if s.state == CHANGES_REQUESTED else s.submitted_at) or s.updated_at,
+                     target_days=DEFAULT_REVIEW_TARGET_DAYS if target is None else target, now=now)
+            for s, u, c, t, e, cl, cohort, target in rows]

@@ -22,15 +22,22 @@ from flask_login import current_user, login_required
 from sqlalchemy import inspect
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.assignments import archive, comments, queries, services
+from app.assignments import archive, comments, conversation, queries, services
 from app.assignments import files as file_store
 from app.assignments import queue as review_queue
-from app.assignments.forms import CommentActionForm, ConfirmSubmitForm, PreferenceForm, ReviewForm, WorkForm
+from app.assignments.forms import (
+    CommentActionForm,
+    ConfirmSubmitForm,
+    MessageForm,
+    PreferenceForm,
+    ReviewForm,
+    WorkForm,
+)
 from app.assignments.models import IllegalTransition, MentorPreference, Submission
 from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.converters import MAX_ID
-from app.core.errors import Conflict, EmptySubmission, status_of
+from app.core.errors import Conflict, EmptySubmission, InvalidInput, status_of
 from app.core.header import register_header_fact, register_nav_flag
 from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
@@ -45,14 +52,21 @@ UPLOAD_SLACK = 2 * 1024 * 1024
 
 
 def _work_page(course, item, translation, outline, lang, *, submission, form, errors=(), preview=None,
-               status=200, saved_draft=None):
+               status=200, saved_draft=None, message=("", ())):
+    """The learner's page of the assignment; `message` is (the text, its errors) of a message
+    to the mentor that was refused, kept in the thread's form."""
     options = services.options_for(translation)
     history = queries.submission_history(submission) if submission else []
     drafts = queries.draft_files(submission)
+    thread = conversation.thread_for(current_user, submission, history, body=message[0], errors=list(message[1])) \
+        if history else None
+    if thread is None:  # no thread to show the reason in
+        errors = [*errors, *message[1]]
     return render_template("assignments/work.html", course=course, item=item, translation=translation,
                            outline=outline, lang=lang, submission=submission, form=form, options=options,
                            history=history, draft_files=drafts, errors=errors, preview=preview,
-                           saved_draft=saved_draft, render=render_markdown), status
+                           saved_draft=saved_draft, render=render_markdown, thread=thread,
+                           feedback=conversation.latest_feedback(history)), status
 
 
 def _draft_conflict(course, item, translation, lang, form):
@@ -85,6 +99,12 @@ def assignment_view(*, course, item, translation, outline, lang):
 def viewable(attachment) -> str | None:
     """How a page may show the attachment: "image", "pdf", or None (download only)."""
     return archive.viewable_kind(attachment)
+
+
+@bp.app_template_filter("in_language")
+def in_language(titles, lang: str) -> str:
+    """A title stored in every language ({lang: title}, as notices keep them) in `lang`."""
+    return services.title_in(titles if isinstance(titles, dict) else {}, lang)
 
 
 def register() -> None:
@@ -271,7 +291,7 @@ def preferences():
     return redirect(url_for("assignments.queue"))
 
 
-def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None):
+def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=None, message=("", ())):
     if {"learner", "claimed_by"} & inspect(submission).unloaded:  # a rollback expired them
         submission = queries.load_submission(submission.id, again=True)
     translation = learning_queries.translation_for(submission.item, current_lang())
@@ -290,7 +310,13 @@ def _review_page(submission, form, *, errors=(), status=200, scores=None, bank=N
     if scores is None:  # stored points are numbers: give each the level's own value, as the form has it
         scores = {c["id"]: level["points"] for c in options.rubric for level in c["levels"]
                   if c["id"] in prefilled and float(level["points"]) == float(prefilled[c["id"]])}
+    # Who may review may write; so may the learner (an admin, say, looking at their own work).
+    thread = conversation.thread_for(current_user, submission, history, body=message[0], errors=list(message[1]),
+                                     may_write=may_review or submission.user_id == current_user.id)
+    if not history:  # no thread to show the reason in
+        errors = [*errors, *message[1]]
     return render_template("assignments/review.html", prefilled_from=prefilled_from, submission=submission,
+                           thread=thread,
                            translation=translation, options=options, history=history, diffs=diffs,
                            form=form, errors=errors, scores=scores or {}, comments=bank_entries, bank=bank,
                            total=services.running_total(options, scores or {}),
@@ -415,6 +441,46 @@ def _posted_scores(submission) -> dict:
         abort(404)
     options = services.options_for(translation)
     return {c["id"]: request.form.get(f"score-{c['id']}") for c in options.rubric}
+
+
+@bp.post("/assignments/<int:submission_id>/messages")
+@login_required
+def post_message(submission_id: int):
+    """A message in the conversation under the feedback, from the learner or a mentor."""
+    submission = _load_submission(submission_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with commit_or_conflict():
+            _message, is_new = conversation.post_message(current_user, submission, form.message.data,
+                                                         seen=form.seen.data or 0)
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        text = str(error) if isinstance(error, InvalidInput) else _(
+            "Your message could not be sent just now. It is kept below: send it again.")
+        return _thread_refused(submission, form.message.data or "", text, status_of(error))
+    flash(_("Your message is sent.") if is_new else _("This message was already sent (the form was sent twice); "
+                                                      "it is shown once below."), "success" if is_new else "info")
+    endpoint = "learning.item" if submission.user_id == current_user.id else "assignments.review"
+    values = ({"slug": submission.item.course.slug, "item_slug": submission.item.slug}
+              if endpoint == "learning.item" else {"submission_id": submission.id})
+    return redirect(url_for(endpoint, **values, _anchor="thread"))
+
+
+def _thread_refused(submission, text: str, error: str, status: int):
+    """The page the message was written on, again, with the reason and the text kept."""
+    submission = queries.load_submission(submission.id, again=True) or abort(404)
+    message = (text, [error])
+    if submission.user_id != current_user.id:
+        latest = submission.latest_revision
+        form = ReviewForm(formdata=None, revision_id=latest.id if latest else 0, version=submission.version)
+        return _review_page(submission, form, status=status, message=message)
+    item, lang = submission.item, current_lang()
+    translation = learning_queries.translation_for(item, lang) or abort(404)
+    outline = learning_queries.course_outline(current_user, item.course, lang)
+    return _work_page(item.course, item, translation, outline, lang, submission=submission,
+                      form=WorkForm(formdata=None, body=submission.draft_body), status=status, message=message)
 
 
 @bp.get("/notices")

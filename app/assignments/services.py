@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.assignments import file_cleanup
+from app.assignments import file_cleanup, queries
 from app.assignments import files as file_store
 from app.assignments.models import (
     APPROVE,
@@ -45,6 +45,7 @@ def register() -> None:
     register_template("submission_received", _l("New submission to review"))
     register_template("submission_reviewed", _l("Your mentor has reviewed your work"))
     register_template("mentor_digest", _l("Submissions waiting for your review"))
+    register_template("submission_message", _l("A new message about your assignment"))
 
 
 class ReviewConflict(Conflict):
@@ -300,6 +301,19 @@ def _tell_mentors(submission: Submission, learner) -> None:
 
 # -- mentor ----------------------------------------------------------------------------
 
+def title_in(titles: dict[str, str] | None, lang: str) -> str:
+    """The title in `lang`, else in English, else any; "" when there is none."""
+    titles = titles or {}
+    return titles.get(lang) or titles.get("en") or next(iter(titles.values()), "")
+
+
+def place_of(submission: Submission) -> dict[str, dict[str, str]]:
+    """The course's and the assignment's titles in every language they have, for notices (which
+    show them in the reader's language, whichever it is when they read)."""
+    return {"course": dict(submission.item.course.titles or {}),
+            "assignment": queries.item_titles(submission.item_id)}
+
+
 def claim(mentor, submission: Submission) -> None:
     """Show the other mentors that this one is on it."""
     require(mentor, "submission.review", submission)
@@ -391,10 +405,13 @@ def send_review(mentor, submission: Submission, *, revision_id: int, expected_ve
     audit.record("review_send", actor=mentor, target=f"Submission:{submission.id}",
                  decision=decision, total=total, revision=revision.number)
     learner = submission.learner
+    place = place_of(submission)
     notify(learner, "submission_reviewed", url_path("assignments.show_submission", submission_id=submission.id),
-           decision=decision)
-    queue_email(learner.email, "submission_reviewed", learner.locale, name=learner.display_name,
-                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id))
+           decision=decision, **place)
+    lang = learner.locale or "en"
+    queue_email(learner.email, "submission_reviewed", lang, name=learner.display_name,
+                decision=decision, link=external_url("assignments.show_submission", submission_id=submission.id),
+                course=title_in(place["course"], lang), assignment=title_in(place["assignment"], lang))
     return review
 
 

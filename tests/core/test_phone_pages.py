@@ -115,8 +115,9 @@ def test_changes_requested_links_to_the_feedback(client, app, auth, submitted):
     auth.logout()
     auth.login_as(learner)
     body = client.get(f"/courses/{course.slug}/item2").get_data(as_text=True)
-    link = body.index('href="#revision-1"')
-    assert link < body.index("More, please") and 'id="revision-1"' in body
+    # The status links to the mentor's latest feedback, shown at the top of the page (issue 14).
+    link = body.index('href="#feedback"')
+    assert link < body.index('id="feedback"') < body.index("More, please") < body.index('id="your-answer"')
 
 
 @pytest.mark.parametrize("path", ["/login", "/forgot", "/admin/users", "/profile"])

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.assignments.models import MentorLink, Review, Revision, Submission
+from app.assignments.models import MentorLink, Review, Revision, Submission, SubmissionMessage
 from app.auth.models import User
 from app.authoring.models import CourseAuthor
 from app.certificates import services as certificate_services
@@ -41,9 +41,9 @@ PAGES: dict[str, tuple[str, int]] = {
     "lesson": ("learner", 8),
     "quiz": ("learner", 9),
     "quiz result": ("learner", 6),
-    "assignment work page": ("learner", 13),
+    "assignment work page": ("learner", 14),  # +1: the conversation under the feedback (issue 14)
     "review queue": ("mentor", 8),
-    "review page": ("mentor", 12),
+    "review page": ("mentor", 13),  # +1: the conversation under the feedback (issue 14)
     "notices": ("learner", 3),
     "certificates": ("learner", 3),
     "certificate": ("learner", 3),
@@ -126,6 +126,11 @@ def build_world(app, factories, client, auth, rows: int) -> World:
                     db.session.add(Review(revision_id=revision.id, mentor_id=reviewers[number - 1].id,
                                           scores={"participation": 2}, total=2, feedback=f"Feedback {number}",
                                           decision="request_changes", sent_at=NOW + timedelta(hours=number)))
+        # The conversation on the learner's work: `rows` messages, from the learner and the mentors.
+        db.session.add_all(SubmissionMessage(
+            submission_id=submissions[0], author_id=(people["learner"] if n % 2 else reviewers[n]).id,
+            body_md=f"Message {n}", body_html=f"<p>Message {n}</p>", created_at=NOW + timedelta(hours=n, minutes=30))
+            for n in range(rows))
         db.session.commit()
         # Certificates: the learner's for every course, and every other learner's for the first.
         codes = []
