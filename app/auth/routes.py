@@ -183,10 +183,12 @@ def accept_invitation(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
+    # User.reminders is deferred (not loaded with every request's user): this page reads it.
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         services.update_profile(current_user, name=form.name.data, locale=form.locale.data,
-                                municipality=form.municipality.data, organisation=form.organisation.data)
+                                municipality=form.municipality.data, organisation=form.organisation.data,
+                                reminders=form.reminders.data)
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))
