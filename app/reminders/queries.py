@@ -115,9 +115,10 @@ def _tasks(cohort: Cohort, course_ids: list[int], learner_ids, learners: set[int
                 facts = [ItemFacts(item.id, item.slug, tuple(item.requires or ())) for item in course_items]
                 locked.update(locks(facts, done_slugs, schedule))
         for item in due_items:
-            if first.get((user_id, item.course_id)) != cohort.id:
+            due_on = dates[item.id].due_on
+            if due_on is None or first.get((user_id, item.course_id)) != cohort.id:
                 continue
-            tasks.append(Task(user_id=user_id, item_id=item.id, due_on=dates[item.id].due_on,
+            tasks.append(Task(user_id=user_id, item_id=item.id, due_on=due_on,
                               time_zone=cohort.time_zone,
                               finished=item.id in done[user_id], handed_in=(user_id, item.id) in handed_in,
                               is_open=item.id not in locked))

@@ -91,7 +91,7 @@ def line_for(due: Due, person: queries.Person, context: Context) -> tuple[dict[s
         item_id = int(due.about["item"])
         course_id, item_slug, _titles = context.titles.items[item_id]
         course_slug = context.titles.courses[course_id][0]
-        endpoint = ("learning.item", {"slug": course_slug, "item_slug": item_slug})
+        endpoint: tuple[str, dict[str, Any]] = ("learning.item", {"slug": course_slug, "item_slug": item_slug})
         line.update(course=context.titles.course_of(item_id, lang), item=context.titles.item(item_id, lang),
                     due=_day(str(due.about["due_on"]), lang))
     elif due.kind == REVIEW_WAITING:

@@ -100,6 +100,21 @@ def translated(app, text, lang: str) -> str:
         return str(text)
 
 
+def greeting(app, lang: str, name: str) -> str:
+    from flask_babel import gettext
+
+    with app.test_request_context(), force_locale(lang):
+        return gettext("Hello %(name)s,", name=name)
+
+
+def due_soon_sentence(app, lang: str, item: str, course: str, due: str) -> str:
+    from flask_babel import gettext
+
+    with app.test_request_context(), force_locale(lang):
+        return gettext("“%(item)s” in the course “%(course)s” is due on %(due)s, and you have not finished it yet.",
+                       item=item, course=course, due=due)
+
+
 def subject_of(app, kind: str, lang: str) -> str:
     return translated(app, DIGEST_SUBJECT if kind == "digest" else SUBJECTS[kind], lang)
 

@@ -10,7 +10,7 @@ from app.core import worker
 from app.extensions import db
 from app.notify.models import Notice
 from app.reminders.models import Reminder
-from tests.reminders.conftest import DUE_ON, finish, received, run_at, subject_of, translated, utc
+from tests.reminders.conftest import DUE_ON, due_soon_sentence, finish, greeting, received, run_at, subject_of, utc
 
 
 def test_each_reminder_arrives_once_in_the_recipients_language(app, make_app, rhythm, smtp_server, monkeypatch):
@@ -39,12 +39,14 @@ def test_each_reminder_arrives_once_in_the_recipients_language(app, make_app, rh
     second = received(smtp_server)[2:]
     by_address = {to: (subject, text) for to, subject, text in second}
     assert sorted(by_address) == ["ivan@example.org", "nino@example.org", "trainer@example.org"]
-    for address, lang in (("nino@example.org", "ka"), ("ivan@example.org", "ru")):
+    for address, lang, name in (("nino@example.org", "ka", "Nino Beridze"), ("ivan@example.org", "ru", "Ivan Petrov")):
         subject, text = by_address[address]
         assert subject == subject_of(app, "due_soon", lang) != subject_of(app, "due_soon", "en")
         assert f"Item 1 {lang}" in text and rhythm.course.titles[lang] in text
-        assert format_date(DUE_ON, "long", locale=lang) in text  # the month as a word, in their language
-        assert translated(app, "Hello %(name)s,", lang) != "Hello %(name)s,"
+        # the sentence in their language, with the month as a word
+        assert due_soon_sentence(app, lang, f"Item 1 {lang}", rhythm.course.titles[lang],
+                                 format_date(DUE_ON, "long", locale=lang)) in text
+        assert greeting(app, lang, name) in text and "Hello" not in text
         assert f"/courses/{rhythm.course.slug}/item1" in text
     assert "2026-W11" not in by_address["trainer@example.org"][1]
 
@@ -66,3 +68,13 @@ def test_each_reminder_arrives_once_in_the_recipients_language(app, make_app, rh
         assert db.session.scalar(select(func.count(Reminder.id))) == 6
         assert db.session.scalar(select(func.count(Notice.id)).where(Notice.kind == "reminder")) == 6
         assert db.session.scalar(select(func.count(Reminder.id)).where(Reminder.mailed_at.is_(None))) == 0
+
+
+def test_the_reminder_notices_read_in_the_viewers_language(app, rhythm, client, auth):
+    run_at(app, utc(10))
+    auth.login_as(rhythm.ivan)
+    page = client.get("/notices").get_data(as_text=True)
+    expected = due_soon_sentence(app, "ru", "Item 1 ru", rhythm.course.titles["ru"],
+                                 format_date(DUE_ON, "long", locale="ru"))
+    assert expected.replace("«", "&laquo;") in page or expected in page
+    assert f'href="/courses/{rhythm.course.slug}/item1"' in page
