@@ -36,6 +36,7 @@ class Rhythm:
     mentor: Any
     trainer: Any
     submission_id: int
+    revision_id: int
 
     @property
     def lesson(self):
@@ -71,11 +72,12 @@ def build_rhythm(app, factories, *, preferences: dict[str, str] | None = None) -
                                 state=SUBMITTED, draft_body="text", submitted_at=SUBMITTED_AT)
         db.session.add(submission)
         db.session.flush()
-        db.session.add(Revision(submission_id=submission.id, number=1, body="text", form_token=f"rev-{submission.id}",
-                                submitted_at=SUBMITTED_AT))
+        revision = Revision(submission_id=submission.id, number=1, body="text", form_token=f"rev-{submission.id}",
+                            submitted_at=SUBMITTED_AT)
+        db.session.add(revision)
         db.session.commit()
-        cohort_id, submission_id = cohort.id, submission.id
-    return Rhythm(course=course, cohort_id=cohort_id, submission_id=submission_id, **people)
+        cohort_id, submission_id, revision_id = cohort.id, submission.id, revision.id
+    return Rhythm(course=course, cohort_id=cohort_id, submission_id=submission_id, revision_id=revision_id, **people)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The reminder rules as a table: facts and a moment in, reminders (with their keys) out."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -90,7 +90,8 @@ MONDAY = 9  # 2026-03-09 is a Monday, ISO week 11
     (cohort(learner_count=0), utc(MONDAY, 8), []),
     (cohort(starts_on=date(2026, 3, 10)), utc(MONDAY, 8), []),
     (cohort(ends_on=date(2026, 3, 8)), utc(MONDAY, 8), []),
-    (cohort(ends_on=date(2026, 3, 9)), utc(MONDAY, 8), ["trainer_summary:4:1:2026-W11", "trainer_summary:4:8:2026-W11"]),
+    (cohort(ends_on=date(2026, 3, 9)), utc(MONDAY, 8),
+     ["trainer_summary:4:1:2026-W11", "trainer_summary:4:8:2026-W11"]),
     (cohort(trainer_ids=()), utc(MONDAY, 8), []),
 ])
 def test_summary_reminders(facts, now, expected):
@@ -102,8 +103,8 @@ def test_iso_week_at_the_turn_of_the_year():
 
 
 def test_due_reminders_are_sorted_by_key_without_duplicates():
-    found = due_reminders(tasks=[task(user_id=6), task(), task()], revisions=[revision(submitted_at=utc(5))], cohorts=[cohort()],
-                          now=utc(11, 12), digest_hour=7)
+    found = due_reminders(tasks=[task(user_id=6), task(), task()], revisions=[revision(submitted_at=utc(5))],
+                          cohorts=[cohort()], now=utc(11, 12), digest_hour=7)
     assert [due.key for due in found] == [
         "due_soon:5:9:2026-03-11", "due_soon:6:9:2026-03-11", "review_waiting:2:70", "review_waiting:3:70",
         "trainer_summary:4:1:2026-W11", "trainer_summary:4:8:2026-W11"]
