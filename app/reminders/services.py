@@ -165,4 +165,4 @@ def send_reminders(now: datetime) -> str:
             logs.event(log, "reminders failed", logging.ERROR, cohort=cohort_id,
                        error=f"{type(error).__name__}: {error}")
     db.session.commit()
-    return f"reminders: {sent}" if sent else ""
+    return f"reminders recorded: {sent}" if sent else ""

@@ -22,7 +22,7 @@ def test_daily_waits_for_the_digest_and_none_sends_no_email(app, factories, smtp
         db.session.commit()
 
     # Tuesday 10 March, noon: four reminders recorded; only the trainer ("immediate") is e-mailed.
-    assert run_at(app, utc(10))["reminders"] == "reminders: 4"
+    assert run_at(app, utc(10))["reminders"] == "reminders recorded: 4"
     assert [(to, subject) for to, subject, _t in received(smtp_server)] == [
         ("trainer@example.org", subject_of(app, "trainer_summary", "en"))]
     with app.app_context():
@@ -47,7 +47,7 @@ def test_daily_waits_for_the_digest_and_none_sends_no_email(app, factories, smtp
     # Each is listed once: nothing on the next rounds, even when the next digest is due.
     assert run_at(app, utc(11, 5))["digests"] == ""
     # Thursday: overdue for Nino and Ivan, recorded; Friday's digest lists Nino's.
-    assert run_at(app, utc(12, 8))["reminders"] == "reminders: 2"
+    assert run_at(app, utc(12, 8))["reminders"] == "reminders recorded: 2"
     assert run_at(app, utc(13, 3))["digests"] == "digests queued: 1"
     last = received(smtp_server)[3:]
     assert [(to, subject) for to, subject, _t in last] == [("nino@example.org", subject_of(app, "digest", "ka"))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.assignments.models import MentorLink
 from app.auth.models import User
@@ -109,3 +109,23 @@ def test_the_facts_cost_the_same_queries_for_2_or_40_learners(app, factories, co
         db.session.commit()
     many, tasks = gather()
     assert tasks == 40 and many == few <= 10
+
+
+def test_a_key_taken_by_another_worker_skips_that_reminder_only(app, factories):
+    from app.notify.models import Notice, OutboxMessage
+    from app.reminders.queries import Person
+    from app.reminders.rules import Due
+    from app.reminders.services import record_reminder
+
+    user = factories.make_user("taken@example.org")
+    person = Person(user.id, user.email, user.name, "en", "immediate")
+    line = {"kind": "due_soon", "course": "C", "item": "I", "due": "11 March 2026", "link": "http://x/"}
+    with app.app_context():
+        db.session.add(Reminder(key="due_soon:taken", user_id=user.id, kind="due_soon", payload={}))
+        db.session.commit()
+        assert record_reminder(Due("due_soon", user.id, "due_soon:taken"), person, line, "/x", utc(10)) is False
+        assert record_reminder(Due("due_soon", user.id, "due_soon:free"), person, line, "/x", utc(10)) is True
+        db.session.commit()
+        assert sorted(db.session.scalars(select(Reminder.key))) == ["due_soon:free", "due_soon:taken"]
+        assert db.session.scalar(select(func.count(Notice.id))) == 1
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1

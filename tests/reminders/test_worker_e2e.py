@@ -16,7 +16,7 @@ from tests.reminders.conftest import DUE_ON, due_soon_sentence, finish, greeting
 def test_each_reminder_arrives_once_in_the_recipients_language(app, make_app, rhythm, smtp_server, monkeypatch):
     # Sunday 8 March: the submission has waited three days (target: two); the trainer's weekly summary.
     results = run_at(app, utc(8))
-    assert results["reminders"] == "reminders: 2" and results["outbox"].startswith("sent 2")
+    assert results["reminders"] == "reminders recorded: 2" and results["outbox"].startswith("sent 2")
     first = received(smtp_server)
     assert sorted((to, subject) for to, subject, _text in first) == [
         ("mentor@example.org", subject_of(app, "review_waiting", "en")),
@@ -35,7 +35,7 @@ def test_each_reminder_arrives_once_in_the_recipients_language(app, make_app, rh
     monkeypatch.setattr(worker, "utcnow", lambda: utc(10))
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
-    assert "reminders: reminders: 3" in result.output and "outbox: sent 3" in result.output
+    assert "reminders: reminders recorded: 3" in result.output and "outbox: sent 3" in result.output
     second = received(smtp_server)[2:]
     by_address = {to: (subject, text) for to, subject, text in second}
     assert sorted(by_address) == ["ivan@example.org", "nino@example.org", "trainer@example.org"]
@@ -53,7 +53,7 @@ def test_each_reminder_arrives_once_in_the_recipients_language(app, make_app, rh
     # Ivan finishes the lesson; Thursday 12 March: only Nino's is overdue.
     finish(app, rhythm.ivan, rhythm.lesson, utc(11, 9))
     results = run_at(app, utc(12, 8))
-    assert results["reminders"] == "reminders: 1"
+    assert results["reminders"] == "reminders recorded: 1"
     third = received(smtp_server)[5:]
     assert [(to, subject) for to, subject, _text in third] == [("nino@example.org", subject_of(app, "overdue", "ka"))]
     assert format_date(DUE_ON, "long", locale="ka") in third[0][2]
