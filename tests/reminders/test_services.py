@@ -129,3 +129,14 @@ def test_a_key_taken_by_another_worker_skips_that_reminder_only(app, factories):
         assert sorted(db.session.scalars(select(Reminder.key))) == ["due_soon:free", "due_soon:taken"]
         assert db.session.scalar(select(func.count(Notice.id))) == 1
         assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+def test_the_trainers_summary_gives_the_reasons_in_the_trainers_language(app, factories):
+    rhythm = build_rhythm(app, factories)
+    with app.app_context():
+        db.session.get(User, rhythm.trainer.id).locale = "ru"
+        db.session.commit()
+        send_reminders(utc(8))
+        payload = db.session.scalar(select(Reminder.payload).where(Reminder.kind == "trainer_summary"))
+    assert payload["cohort"] == "YPP 2026 — Marneuli" and payload["link"].endswith(f"/cohorts/{rhythm.cohort_id}")
+    assert payload["at_risk"] == [{"name": "Ivan Petrov", "reasons": ["неактивен 35 дней"]}]
