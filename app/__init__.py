@@ -150,6 +150,7 @@ def _register_parts() -> None:
     from app.learning.lookup import register_item_view, register_page_part
     from app.quizzes.authoring import QUIZ_FORMAT
     from app.quizzes.routes import quiz_view
+    from app.reminders import services as reminder_services
 
     # content reads quizzes in the quizzes package's syntax, and finds uploaded courses' folders
     register_quiz_format(QUIZ_FORMAT)
@@ -168,6 +169,7 @@ def _register_parts() -> None:
     assignment_services.register()
     assignment_routes.register()
     certificate_services.register()
+    reminder_services.register()
     cohort_access.register()
     cohort_services.register()
     cohort_routes.register()
@@ -241,12 +243,15 @@ def _register_commands(app: Flask) -> None:
 
 
 def _register_jobs(app: Flask) -> None:
-    """What the worker process (`flask --app wsgi worker`) does each round, in this order."""
-    from app.assignments.digest import queue_due_digests
+    """What the worker process (`flask --app wsgi worker`) does each round, in this order: the
+    reminders and digests queue their e-mails before the outbox sends them."""
     from app.core.worker import register_job
     from app.notify.services import deliver_round
     from app.offline.services import purge_old_keys
+    from app.reminders.digest import queue_due_digests
+    from app.reminders.services import send_reminders
 
+    register_job(app, "reminders", send_reminders)
     register_job(app, "digests", queue_due_digests)
     register_job(app, "outbox", deliver_round)
     register_job(app, "idempotency-keys", purge_old_keys)

@@ -50,7 +50,8 @@ class Defaults:
     MAIL_TIMEOUT = 10
     OUTBOX_MAX_ATTEMPTS = 12
     # The worker (`flask --app wsgi worker`): seconds between rounds, and the hour (in
-    # BABEL_DEFAULT_TIMEZONE) at which the mentors' daily digests go out.
+    # BABEL_DEFAULT_TIMEZONE) at which the daily digests (new submissions, reminders) go out; also
+    # the hour on Monday (in each cohort's time zone) from which trainers' weekly summaries go.
     WORKER_INTERVAL = 30
     DIGEST_HOUR = 7
 

@@ -32,28 +32,41 @@ def last_digest_time(now: datetime) -> datetime:
     return boundary
 
 
-def queue_digests(now: datetime, *, only_due: bool = True) -> int:
-    """Queue the digests (all, or only those due), in the caller's transaction. Returns how many
-    e-mails were queued (mentors with nothing new get none, but their clock moves on)."""
-    boundary = last_digest_time(now)
+def mentors_due(boundary: datetime, *, only_due: bool = True) -> list[int]:
+    """The mentors who chose the digest (only those whose digest is due: none since ``boundary``)."""
     wanted = select(MentorPreference.user_id).where(MentorPreference.daily_digest.is_(True))
     if only_due:
         wanted = wanted.where(or_(MentorPreference.last_digest_at.is_(None),
                                   MentorPreference.last_digest_at < boundary))
+    return list(db.session.scalars(wanted.order_by(MentorPreference.user_id)))
+
+
+def claim_digest(user_id: int, now: datetime) -> int | None:
+    """Claim the mentor's digest (a conditional update: their clock moves on to ``now``) and count
+    the submissions received since the last one; None when another worker claimed it first."""
+    since = db.session.scalar(select(MentorPreference.last_digest_at)
+                              .where(MentorPreference.user_id == user_id))
+    claim = update(MentorPreference).where(MentorPreference.user_id == user_id)
+    claim = claim.where(MentorPreference.last_digest_at.is_(None) if since is None
+                        else MentorPreference.last_digest_at == since)
+    if rowcount(db.session.execute(claim.values(last_digest_at=now))) != 1:
+        return None
+    query = select(func.count(Notice.id)).where(Notice.user_id == user_id,
+                                                Notice.kind == "submission_received")
+    if since is not None:
+        query = query.where(Notice.created_at > since)
+    return db.session.scalar(query) or 0
+
+
+def queue_digests(now: datetime, *, only_due: bool = True) -> int:
+    """Queue the digests (all, or only those due), in the caller's transaction. Returns how many
+    e-mails were queued (mentors with nothing new get none, but their clock moves on).
+
+    The worker uses the reminders package's digest (app/reminders/digest.py), which adds each
+    mentor's reminders to the same e-mail; this one serves `flask --app wsgi assignments digest`."""
     sent = 0
-    for user_id in db.session.scalars(wanted).all():
-        since = db.session.scalar(select(MentorPreference.last_digest_at)
-                                  .where(MentorPreference.user_id == user_id))
-        claim = update(MentorPreference).where(MentorPreference.user_id == user_id)
-        claim = claim.where(MentorPreference.last_digest_at.is_(None) if since is None
-                            else MentorPreference.last_digest_at == since)
-        if rowcount(db.session.execute(claim.values(last_digest_at=now))) != 1:
-            continue  # another worker took this mentor's digest
-        query = select(func.count(Notice.id)).where(Notice.user_id == user_id,
-                                                    Notice.kind == "submission_received")
-        if since is not None:
-            query = query.where(Notice.created_at > since)
-        count = db.session.scalar(query)
+    for user_id in mentors_due(last_digest_time(now), only_due=only_due):
+        count = claim_digest(user_id, now)
         if count:
             mentor = db.session.get_one(User, user_id)
             queue_email(mentor.email, "mentor_digest", mentor.locale, name=mentor.display_name, count=count,

@@ -5,8 +5,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
+from app.auth.models import REMINDER_PREFERENCES, REMINDERS_DAILY, REMINDERS_IMMEDIATE, REMINDERS_NONE
 from app.config import LANGUAGE_NAMES
 
 REQUIRED = _l("Fill in this field.")
@@ -50,6 +51,15 @@ class ProfileForm(FlaskForm):
     locale = _language_field()
     municipality = StringField(_l("Municipality"), validators=[Length(max=100)])
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+    # Reminders of due work, overdue work, submissions waiting for a review and the trainers'
+    # weekly summary; the notice on the site comes in any case.
+    reminders = SelectField(
+        _l("E-mails about reminders"),
+        choices=[SelectChoice(REMINDERS_IMMEDIATE, _l("Each one as it happens")),
+                 SelectChoice(REMINDERS_DAILY, _l("One summary a day")),
+                 SelectChoice(REMINDERS_NONE, _l("None (only the notices on the site)"))],
+        validate_choice=False,
+        validators=[AnyOf(REMINDER_PREFERENCES, message=_l("Choose one of the three ways to receive reminders."))])
 
 
 class ChangePasswordForm(NewPasswordForm):

@@ -10,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.database import UTCDateTime, utcnow
 from app.extensions import Model, db
 
+# How reminder e-mails reach a person (User.reminders): each as it happens, in one summary a day,
+# or not at all (the in-app notices only). The reminders package reads these.
+REMINDERS_IMMEDIATE, REMINDERS_DAILY, REMINDERS_NONE = "immediate", "daily", "none"
+REMINDER_PREFERENCES = (REMINDERS_IMMEDIATE, REMINDERS_DAILY, REMINDERS_NONE)
+
 
 class User(UserMixin, Model):
     __tablename__ = "user"

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, fresh_login_required, login_required, login_user, logout_user
+from sqlalchemy.orm import undefer
 from werkzeug.exceptions import HTTPException
 
 from app.auth import queries, services
@@ -35,7 +36,9 @@ def load_user(user_id: str) -> User | None:
     ident, _sep, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(ident))
+    # The profile shows the reminder preference, a deferred column: load it with the user there.
+    options = [undefer(User.reminders)] if request.endpoint == "auth.profile" else []
+    user = db.session.get(User, int(ident), options=options)
     if user is None or not user.is_active or str(user.session_version) != version:
         return None
     return user
@@ -183,10 +186,12 @@ def accept_invitation(token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
+    # User.reminders is deferred (not loaded with every request's user): this page reads it.
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         services.update_profile(current_user, name=form.name.data, locale=form.locale.data,
-                                municipality=form.municipality.data, organisation=form.organisation.data)
+                                municipality=form.municipality.data, organisation=form.organisation.data,
+                                reminders=form.reminders.data)
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))

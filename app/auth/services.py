@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.models import AuthToken, User, normalise_email
+from app.auth.models import REMINDER_PREFERENCES, AuthToken, User, normalise_email
 from app.config import LANGUAGES
 from app.core import audit
 from app.core.authz import require
@@ -269,7 +269,12 @@ def accept_invitation(raw: str, *, name: str, password: str, locale: str) -> Use
     return user
 
 
-def update_profile(user: User, *, name: str, locale: str, municipality: str, organisation: str) -> None:
+def update_profile(user: User, *, name: str, locale: str, municipality: str, organisation: str,
+                   reminders: str | None = None) -> None:
+    """Save the user's own details; ``reminders`` (how reminder e-mails arrive) is kept when it
+    is None or not one of REMINDER_PREFERENCES."""
+    if reminders in REMINDER_PREFERENCES:
+        user.reminders = reminders
     user.name = (name or "").strip()
     user.locale = locale if locale in LANGUAGES else user.locale
     user.municipality = (municipality or "").strip()

@@ -1,8 +1,8 @@
 """`flask --app wsgi worker`: the one background process of a deployment.
 
-Every WORKER_INTERVAL seconds it runs each registered job once: sending the e-mail outbox, the
-mentors' daily digests, and whatever later features register with :func:`register_job` in
-create_app. Jobs decide from the data whether anything is due, so an operator supervises two
+Every WORKER_INTERVAL seconds it runs each registered job once: the reminders, the daily
+digests, sending the e-mail outbox, and whatever later features register with
+:func:`register_job` in create_app. Jobs decide from the data whether anything is due, so an operator supervises two
 processes (the web server and this), not a cron table, and a restart or a second worker never
 does a job twice. A job that fails is logged and the others still run; SIGTERM (systemd's stop)
 ends the worker between rounds.
