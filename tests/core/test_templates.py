@@ -11,6 +11,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 ALLOWED = {
     "card.course.summary(lang)", "course.summary(lang)", "translation.html", "quiz.intro_html",
     "q.text_html", "o.text_html", "p.text_html", "q.feedback_html", "r.grade.feedback_html", "c",
+    "body_html",  # a trainer's message, rendered when it was sent (app/cohorts/announcements.py)
 }
 
 
