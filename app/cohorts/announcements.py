@@ -48,7 +48,7 @@ def register() -> None:
 
 
 def _email_subject(payload: dict) -> str:
-    return _("%(cohort)s: %(subject)s", cohort=payload.get("cohort", ""), subject=payload.get("subject", ""))
+    return _("%(cohort)s: %(subject)s", cohort=payload.get("cohort", ""), subject=payload.get("message_subject", ""))
 
 
 @policy("cohort.message")
@@ -67,13 +67,13 @@ def _may_read(user, message: Announcement) -> bool:
     return has_role(user, db.session.get_one(Cohort, message.cohort_id), TRAINER)
 
 
-def open_message(actor, message: Announcement) -> bool:
+def open_message(actor, message: Announcement) -> tuple[Cohort, bool]:
     """Check that the actor may read the message (its recipients, the cohort's trainers and
-    admins); returns whether they manage the cohort (and so see its recipients). Raises
+    admins); returns its cohort and whether they manage it (and so see the recipients). Raises
     AccessDenied (404: the message's existence stays secret)."""
+    cohort = db.session.get_one(Cohort, message.cohort_id)  # held here: the policy finds it loaded
     require(actor, "announcement.read", message, hide=True)
-    cohort = db.session.get_one(Cohort, message.cohort_id)
-    return bool(actor.is_admin or has_role(actor, cohort, TRAINER))
+    return cohort, bool(actor.is_admin or has_role(actor, cohort, TRAINER))
 
 
 # -- audiences ------------------------------------------------------------------------------------
@@ -295,6 +295,6 @@ def _deliver(actor, cohort: Cohort, message: Announcement, people: list[Recipien
     notify_many(ids, TEMPLATE, url_path("cohorts.message", announcement_id=message.id),
                 subject=message.subject, cohort=cohort.name, by=by)
     link = external_url("cohorts.message", announcement_id=message.id)
-    common = {"cohort": cohort.name, "by": by, "subject": message.subject, "body_md": message.body_md,
+    common = {"cohort": cohort.name, "by": by, "message_subject": message.subject, "body_md": message.body_md,
               "body_html": message.body_html, "link": link}
     queue_emails(TEMPLATE, [(person.email, person.locale, {**common, "name": person.name}) for person in people])

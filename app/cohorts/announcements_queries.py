@@ -82,10 +82,9 @@ class MessagePage:
     recipients: list[str]  # names, for the cohort's trainers only; empty for a learner
 
 
-def message_page(message: Announcement, lang: str, *, with_recipients: bool) -> MessagePage:
+def message_page(message: Announcement, cohort: Cohort, lang: str, *, with_recipients: bool) -> MessagePage:
     """One message, its cohort and author; with its audience and recipients' names for the
     people who manage the cohort (a learner does not learn who else received it)."""
-    cohort = db.session.get_one(Cohort, message.cohort_id)
     if not with_recipients:
         return MessagePage(message, cohort, "", [])
     names = [name or email for name, email in db.session.execute(

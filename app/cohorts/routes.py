@@ -263,6 +263,7 @@ def send_message(cohort_id: int):
                 current_user, cohort, to=form.to.data, subject=form.subject.data, body=form.body.data,
                 confirmed=form.confirmed.data or "", form_token=form.form_token.data, lang=current_lang(),
                 now=utcnow())
+            message_id = sent.message.id  # read before the commit expires it
     except (CohortError, Conflict) as error:
         db.session.rollback()
         reload_expired(cohort, current_user._get_current_object())
@@ -271,7 +272,7 @@ def send_message(cohort_id: int):
         flash(_("This message was sent already; it was not sent again."), "success")
     else:
         flash(ngettext("Sent to %(num)d learner.", "Sent to %(num)d learners.", sent.recipients), "success")
-    return redirect(url_for("cohorts.message", announcement_id=sent.message.id))
+    return redirect(url_for("cohorts.message", announcement_id=message_id))
 
 
 @bp.get("/messages/<int:announcement_id>")
@@ -281,6 +282,6 @@ def message(announcement_id: int):
     found = message_queries.load_message(announcement_id)
     if found is None:
         abort(404)
-    may_manage = announcements.open_message(current_user, found)
-    page = message_queries.message_page(found, current_lang(), with_recipients=may_manage)
+    cohort, may_manage = announcements.open_message(current_user, found)
+    page = message_queries.message_page(found, cohort, current_lang(), with_recipients=may_manage)
     return render_template("cohorts/messages_show.html", page=page, may_manage=may_manage, render=render_markdown)
