@@ -232,6 +232,8 @@ def messages(cohort_id: int):
 def _compose_page(cohort: Cohort, form: MessageForm, error: str = "", status: int = 200):
     """The compose page: who the message would reach now (its digest goes into the form)."""
     columns = queries.columns_of(cohort, current_lang())
+    if form.form_token.errors:  # a form that lost its token gets a new one
+        form.form_token.data = secrets.token_urlsafe(24)
     group = None
     try:
         group = announcements.compose(current_user, cohort, form.to.data, current_lang(), utcnow(), columns)

@@ -261,7 +261,14 @@ def test_bad_input_keeps_what_was_typed(app, client, auth, world):
     assert 'value="Typed subject"' in page and "Kept body" in page
     response = client.post(url, data={**fields, "to": "at_risk", "subject": "Nobody", "body": "Kept"})
     assert response.status_code == 400 and "Nobody matches: nothing was sent." in response.get_data(as_text=True)
+    # A form that lost its one-time token comes back with a new one, the text kept.
+    response = client.post(url, data={**fields, "form_token": "", "subject": "No token", "body": "Kept"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'value="No token"' in page
+    token = re.search(r'name="form_token"[^>]*value="([^"]*)"', page).group(1)
+    assert len(token) >= 16
     assert counts(app) == (0, 0, 0, 0)
+    assert client.post(url, data={**fields, "form_token": token, "subject": "No token", "body": "Kept"}).status_code == 302
 
 
 def test_a_learner_who_left_is_not_written_to_and_the_trainer_is_told(app, client, auth, world):
