@@ -142,6 +142,7 @@ def _register_parts() -> None:
     from app.certificates import services as certificate_services
     from app.certificates.completion import completion_status
     from app.cohorts import access as cohort_access
+    from app.cohorts import announcements as cohort_announcements
     from app.cohorts import routes as cohort_routes
     from app.cohorts import schedule as cohort_schedule
     from app.cohorts import services as cohort_services
@@ -173,6 +174,7 @@ def _register_parts() -> None:
     cohort_access.register()
     cohort_services.register()
     cohort_routes.register()
+    cohort_announcements.register()  # the e-mail a trainer's message goes out as
     authoring_routes.register()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,12 +18,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.cohorts import allocation, charts, exports, queries, reports
+from app.cohorts import allocation, announcements, charts, exports, queries, reports
+from app.cohorts import announcements_queries as message_queries
 from app.cohorts.access import trains_any_expression
+from app.cohorts.announcements_forms import MessageForm
 from app.cohorts.forms import (
     ActionForm,
     FilterForm,
@@ -35,11 +39,14 @@ from app.cohorts.forms import (
 from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
+from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.dates import file_stamp
+from app.core.errors import Conflict, status_of
 from app.core.header import register_header_fact, register_nav_flag
 from app.core.i18n import current_lang
-from app.database import utcnow
+from app.core.views import commit_or_conflict
+from app.database import reload_expired, utcnow
 from app.extensions import db
 
 bp = Blueprint("cohorts", __name__)
@@ -209,3 +216,74 @@ def export(cohort_id: int, kind: str):
         f'attachment; filename="cohort-{cohort.id}-{kind}-{file_stamp(now)}.csv"')
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# -- messages to learners (announcements.py) ---------------------------------------------------
+
+@bp.get("/cohorts/<int:cohort_id>/messages")
+@login_required
+def messages(cohort_id: int):
+    cohort = load_cohort(cohort_id)
+    return render_template("cohorts/messages.html", cohort=cohort,
+                           sent=message_queries.sent_messages(cohort, current_lang()),
+                           may_write=can(current_user, "cohort.message", cohort))
+
+
+def _compose_page(cohort: Cohort, form: MessageForm, error: str = "", status: int = 200):
+    """The compose page: who the message would reach now (its digest goes into the form)."""
+    columns = queries.columns_of(cohort, current_lang())
+    if form.form_token.errors:  # a form that lost its token gets a new one
+        form.form_token.data = secrets.token_urlsafe(24)
+    group = None
+    try:
+        group = announcements.compose(current_user, cohort, form.to.data, current_lang(), utcnow(), columns)
+    except CohortError as problem:
+        error, status = error or str(problem), 400 if status == 200 else status
+    else:
+        form.confirmed.data = group.digest
+    return render_template("cohorts/messages_new.html", cohort=cohort, form=form, group=group, error=error,
+                           audiences=announcements.audience_choices(columns, group)), status
+
+
+@bp.get("/cohorts/<int:cohort_id>/messages/new")
+@login_required
+def new_message(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.message")
+    return _compose_page(cohort, MessageForm(to=request.args.get("to", "all"), form_token=secrets.token_urlsafe(24)))
+
+
+@bp.post("/cohorts/<int:cohort_id>/messages/new")
+@login_required
+def send_message(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.message")
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _compose_page(cohort, form, status=400)
+    try:
+        with commit_or_conflict():
+            sent = announcements.send_announcement(
+                current_user, cohort, to=form.to.data, subject=form.subject.data, body=form.body.data,
+                confirmed=form.confirmed.data or "", form_token=form.form_token.data, lang=current_lang(),
+                now=utcnow())
+            message_id = sent.message.id  # read before the commit expires it
+    except (CohortError, Conflict) as error:
+        db.session.rollback()
+        reload_expired(cohort, current_user._get_current_object())
+        return _compose_page(cohort, form, error=str(error), status=status_of(error))
+    if sent.replayed:
+        flash(_("This message was sent already; it was not sent again."), "success")
+    else:
+        flash(ngettext("Sent to %(num)d learner.", "Sent to %(num)d learners.", sent.recipients), "success")
+    return redirect(url_for("cohorts.message", announcement_id=message_id))
+
+
+@bp.get("/messages/<int:announcement_id>")
+@login_required
+def message(announcement_id: int):
+    """A message: for its recipients, and for the cohort's trainers with its recipients."""
+    found = message_queries.load_message(announcement_id)
+    if found is None:
+        abort(404)
+    cohort, may_manage = announcements.open_message(current_user, found)
+    page = message_queries.message_page(found, cohort, current_lang(), with_recipients=may_manage)
+    return render_template("cohorts/messages_show.html", page=page, may_manage=may_manage, render=render_markdown)

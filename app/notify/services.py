@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from app.config import mail_domain
 from app.core.texts import setting_text
@@ -30,6 +30,8 @@ CLAIM_BATCH = 10  # with MAIL_TIMEOUT 10 s, a batch takes well under STALE_CLAIM
 
 
 def register_template(name: str, subject) -> None:
+    """subject: a (lazy) string, or a function of the message's payload returning one (for a
+    subject that carries what someone wrote); either is rendered in the recipient's language."""
     SUBJECTS[name] = subject
 
 
@@ -44,6 +46,20 @@ def queue_email(to_address: str, template: str, locale: str = "en", **payload) -
     return message
 
 
+def queue_emails(template: str, messages: list[tuple[str, str, dict[str, Any]]]) -> int:
+    """Queue many messages of one template, (address, locale, payload) each, in one bulk INSERT
+    (a fixed number of statements however many there are). Returns how many."""
+    if template not in SUBJECTS:
+        raise KeyError(f"unknown e-mail template {template!r}")
+    if messages:
+        now = utcnow()
+        db.session.execute(insert(OutboxMessage), [
+            {"to_address": address, "template": template, "locale": locale or "en", "payload": payload,
+             "state": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for address, locale, payload in messages])
+    return len(messages)
+
+
 def backoff(attempts: int) -> timedelta:
     """Wait 1, 2, 4 … minutes between tries, at most 6 hours."""
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
@@ -53,7 +69,8 @@ def build_message(message: OutboxMessage) -> EmailMessage:
     """Render the message's templates in its language: plain text and HTML."""
     with force_locale(message.locale):
         context = dict(message.payload, programme_name=setting_text("PROGRAMME_NAME", message.locale))
-        subject = str(SUBJECTS[message.template])
+        subject_of = SUBJECTS[message.template]
+        subject = str(subject_of(context) if callable(subject_of) else subject_of)
         text = render_template(f"email/{message.template}.txt", **context)
         html = render_template(f"email/{message.template}.html", subject=subject, **context)
     email = EmailMessage()
@@ -221,6 +238,15 @@ def notify(user, kind: str, link: str, **payload: Any) -> Notice:
     notice = Notice(user_id=user.id, kind=kind, link=link, payload=payload)
     db.session.add(notice)
     return notice
+
+
+def notify_many(user_ids: list[int], kind: str, link: str, **payload: Any) -> int:
+    """The same notice for many users, in one bulk INSERT. Returns how many."""
+    if user_ids:
+        now = utcnow()
+        db.session.execute(insert(Notice), [{"user_id": user_id, "kind": kind, "link": link, "payload": payload,
+                                             "created_at": now} for user_id in user_ids])
+    return len(user_ids)
 
 
 def unread_count_expression(user_id: int):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import secrets
 
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import User
-from app.cohorts import enrolment
-from app.cohorts.models import Cohort, Membership
+from app.cohorts import announcements, enrolment
+from app.cohorts.models import Announcement, AnnouncementRecipient, Cohort, Membership
+from app.database import utcnow
 from app.extensions import db
 from tests.cohorts.conftest import add_attempts, add_progress
 
@@ -29,6 +31,27 @@ def learner2_membership(app, world):
             Membership.cohort_id == world.cohort_id, Membership.user_id == world.learner2.id))
 
 
+def message_to_learner(app, world) -> int:
+    """A trainer's message to the world's learner (for the message page's row)."""
+    with app.app_context():
+        message = Announcement(cohort_id=world.cohort_id, author_id=world.trainer.id, subject="Hello",
+                               body_md="Hi", body_html="<p>Hi</p>", audience=f"learner:{world.learner.id}")
+        db.session.add(message)
+        db.session.flush()
+        db.session.add(AnnouncementRecipient(announcement_id=message.id, user_id=world.learner.id))
+        db.session.commit()
+        return message.id
+
+
+def confirmed_everyone(app, world) -> str:
+    """The digest of the whole cohort, as the compose page puts it in the form."""
+    with app.test_request_context():
+        cohort = db.session.get(Cohort, world.cohort_id)
+        return announcements.audience_group(cohort, announcements.Audience("all"), "en", utcnow()).digest
+
+
+MESSAGE = {"to": "all", "subject": "Week 3", "body": "Please read module 3.",
+           "form_token": lambda app, w: secrets.token_urlsafe(24), "confirmed": confirmed_everyone}
 SETTINGS = {"name": "Renamed", "municipality": "Marneuli", "language": "ka", "starts_on": "2025-03-01",
             "ends_on": "2025-11-30", "risk_inactive_days": "10", "risk_failed_attempts": "3",
             "risk_unanswered_days": "5", "risk_behind_points": "20"}
@@ -63,6 +86,11 @@ ROUTES = [
     ("POST", "/cohorts/{c}/mentors", {"learner_email": lambda app, w: w.learner.email,
                                       "mentor_id": lambda app, w: str(w.mentor2.id)}, dict(ok=302)),
     ("POST", "/cohorts/{c}/mentors/balance", {"cap": "5"}, dict(ok=302)),
+    ("GET", "/cohorts/{c}/messages", None, {}),
+    ("GET", "/cohorts/{c}/messages/new?to=at_risk", None, {}),
+    ("POST", "/cohorts/{c}/messages/new", MESSAGE, dict(ok=302)),
+    # A message to the learner: they, the cohort's trainer and admins read it (tests/cohorts/test_announcements.py).
+    ("GET", "/messages/{a}", None, dict(learner=200)),
 ]
 ROLES = ("anonymous", "learner", "mentor", "trainer", "other_trainer", "admin")
 
@@ -81,7 +109,8 @@ def expected_status(role: str, expected: dict) -> int:
 @pytest.mark.parametrize("method, path, data, expected", ROUTES,
                          ids=[f"{method} {path.split('?')[0]}" for method, path, _d, _e in ROUTES])
 def test_authorisation_table(app, client, auth, world, role, method, path, data, expected):
-    url = path.format(c=world.cohort_id, l=world.learner.id, m=learner2_membership(app, world))
+    url = path.format(c=world.cohort_id, l=world.learner.id, m=learner2_membership(app, world),
+                      a=message_to_learner(app, world) if "{a}" in path else 0)
     form = {key: value(app, world) if callable(value) else value for key, value in (data or {}).items()}
     if role != "anonymous":
         auth.login_as(getattr(world, role))
@@ -96,7 +125,8 @@ def test_every_cohort_route_is_in_the_table(app):
     rules = {rule.rule for rule in app.url_map.iter_rules()
              if rule.endpoint.startswith(("cohorts.", "cohort_admin.")) and rule.endpoint != "cohorts.asset"}
     normalised = {re.sub(r"<int:cohort_id>", "{c}", re.sub(r"<int:user_id>", "{l}", re.sub(
-        r"<int:membership_id>", "{m}", re.sub(r"<kind>", "KIND", rule)))) for rule in rules}
+        r"<int:membership_id>", "{m}", re.sub(r"<kind>", "KIND", re.sub(r"<int:announcement_id>", "{a}", rule)))))
+        for rule in rules}
     tested = {re.sub(r"/(completion|scores|progress|quizzes|rubric|certificates)\b", "/KIND", path) for path in tested}
     assert normalised == tested
 

@@ -12,6 +12,7 @@ ALLOWED = {
     "card.course.summary(lang)", "course.summary(lang)", "translation.html", "quiz.intro_html",
     "q.text_html", "o.text_html", "p.text_html", "q.feedback_html", "r.grade.feedback_html", "c",
     "message.body_html",  # a message of a submission's conversation (app/assignments/conversation.py)
+    "body_html",  # a trainer's message, rendered when it was sent (app/cohorts/announcements.py)
 }
 
 

@@ -1,0 +1,69 @@
+"""A trainer on a phone (360 px) writes to a cohort's learners from the dashboard: the compose page
+lists who will receive it before anything is sent; a learner finds the notice and reads it."""
+from __future__ import annotations
+
+import pytest
+
+from app.cohorts.demo import create_demo_cohort
+from app.extensions import db
+from tests.e2e.axe import serious_violations
+from tests.e2e.conftest import sign_in
+
+
+@pytest.fixture(scope="module")
+def cohort_id(live_app):
+    with live_app.app_context():
+        cohort = create_demo_cohort()
+        db.session.commit()
+        return cohort.id
+
+
+@pytest.fixture
+def in_english(live_app):
+    """The demo trainer and learner1 read Georgian; this test reads English, then puts it back."""
+    from app.auth.models import User
+
+    emails = ("trainer@example.org", "learner1@example.org")
+    with live_app.app_context():
+        for email in emails:
+            User.by_email(email).locale = "en"
+        db.session.commit()
+    yield
+    with live_app.app_context():
+        for email in emails:
+            User.by_email(email).locale = "ka"
+        db.session.commit()
+
+
+def test_trainer_writes_to_the_cohort_and_a_learner_reads_it(page, cohort_id, in_english, tmp_path):
+    sign_in(page, "trainer@example.org")
+    page.goto(f"/cohorts/{cohort_id}")
+    page.locator("#write").screenshot(path=str(tmp_path / "dashboard.png"))
+    page.click("text=Write to the whole cohort")
+    assert "Write to learners" in page.locator("h1").inner_text()
+    status = page.locator("[role=status]").first.inner_text()
+    assert "learners will receive this message" in status
+    assert "Nino" in page.locator("ul.recipients").inner_text() or page.locator("ul.recipients li").count() >= 4
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "compose.png"), full_page=True)
+    assert serious_violations(page) == []
+    page.fill("input[name=subject]", "Module 3 opens on Monday")
+    page.fill("textarea[name=body]", "Please read **module 3** before the meeting.")
+    page.click("button.primary")
+    assert "Module 3 opens on Monday" in page.locator("h1").inner_text()
+    assert "module 3" in page.locator("strong").first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "sent.png"), full_page=True)
+    page.goto(f"/cohorts/{cohort_id}/messages")
+    assert "Module 3 opens on Monday" in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(tmp_path / "list.png"), full_page=True)
+    assert serious_violations(page) == []
+    page.context.clear_cookies()
+    sign_in(page, "learner1@example.org")
+    page.goto("/notices")
+    page.click("text=Module 3 opens on Monday")
+    assert "Module 3 opens on Monday" in page.locator("h1").inner_text()
+    assert "Recipients" not in page.content()
+    page.screenshot(path=str(tmp_path / "learner.png"), full_page=True)
+    assert serious_violations(page) == []
