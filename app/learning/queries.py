@@ -69,6 +69,11 @@ class Outline:
         return (next((row for row in self.rows if not row.done and row.lock is None), None)
                 or next((row for row in self.rows if not row.done), None))
 
+    def titles_of(self, slugs) -> list[str]:
+        """The titles of the live items with these slugs (for "after …" in the outline)."""
+        rows = self.by_slug()
+        return [rows[slug].title for slug in slugs if slug in rows]
+
     def by_slug(self) -> dict[str, ItemRow]:
         return {row.item.slug: row for row in self.rows}
 
