@@ -35,7 +35,7 @@ def home():
     # What higher layers add (the mentor's reviews): app/learning/lookup.py, registered in create_app.
     parts = page_parts("home", current_user, lang, facts)
     return render_template("learning/home.html", cards=cards, lang=lang, cohorts=cohorts, **parts,
-                           may_list_certificates=can(current_user, "certificate.list"))
+                           may_list_certificates=can(current_user, "certificate.list"), form=FlaskForm())
 
 
 @bp.get("/courses")
