@@ -83,7 +83,11 @@ def _dated_rows(where, lang: str, *, learner_id: int | None):
         done = exists().where(Progress.user_id == learner_id, Progress.item_id == Item.id).correlate(Item)
         handed_in = exists().where(Submission.user_id == learner_id, Submission.item_id == Item.id,
                                    Submission.submitted_at.is_not(None)).correlate(Item)
-        columns += [done | handed_in]
+        # The learner's feed token rides along (the same value on every row): no statement of its own.
+        token = (select(CalendarFeed.token)
+                 .where(CalendarFeed.user_id == learner_id, CalendarFeed.cohort_id.is_(None))
+                 .order_by(CalendarFeed.id.desc()).limit(1).scalar_subquery())
+        columns += [done | handed_in, token]
         query = (select(*columns).select_from(Membership)
                  .join(Cohort, Cohort.id == Membership.cohort_id)
                  .order_by(Membership.created_at, Membership.id, Course.slug, Item.position))
@@ -104,7 +108,7 @@ def _dated(rows, lang: str) -> list[DatedItem]:
     found: list[DatedItem] = []
     for row in rows:
         (cohort_id, time_zone, starts_on, course_slug, course_titles, item_id, item_slug, kind, pacing,
-         date_row, opens_on, due_on, title, title_en, *finished) = row
+         date_row, opens_on, due_on, title, title_en, *learner) = row
         if cohort_of_course.setdefault(course_slug, cohort_id) != cohort_id:
             continue
         dates = (ItemDates(opens_on=opens_on, due_on=due_on) if date_row is not None
@@ -116,15 +120,16 @@ def _dated(rows, lang: str) -> list[DatedItem]:
             cohort_id=cohort_id, time_zone=time_zone or "Asia/Tbilisi", course_slug=course_slug,
             course_title=course_titles.get(lang) or course_titles.get("en") or course_slug,
             item_id=item_id, item_slug=item_slug, kind=kind, title=shown or item_slug, title_lang=shown_lang,
-            opens_on=dates.opens_on, due_on=dates.due_on, finished=bool(finished and finished[0])))
+            opens_on=dates.opens_on, due_on=dates.due_on, finished=bool(learner and learner[0])))
     return found
 
 
-def learner_dated_items(user_id: int, lang: str) -> list[DatedItem]:
-    """Every dated item of the courses of the learner's cohorts (one statement)."""
+def learner_dated_items(user_id: int, lang: str) -> tuple[list[DatedItem], str | None]:
+    """Every dated item of the courses of the learner's cohorts, and the token of the learner's
+    own feed (None: no address yet). One statement."""
     rows = _dated_rows(and_(Membership.user_id == user_id, Membership.role == LEARNER), lang,
                        learner_id=user_id)
-    return _dated(rows, lang)
+    return _dated(rows, lang), (rows[0][-1] if rows else None)
 
 
 def cohort_dated_items(cohort_id: int, lang: str) -> list[DatedItem]:
@@ -133,9 +138,9 @@ def cohort_dated_items(cohort_id: int, lang: str) -> list[DatedItem]:
 
 
 def due_for(user, lang: str, now: datetime) -> Due:
-    """What the learner has due this week and overdue, across all their cohorts' courses (two
-    statements: the dated items, and the feed token)."""
-    items = learner_dated_items(user.id, lang)
+    """What the learner has due this week and overdue, across all their cohorts' courses (one
+    statement, whatever the number of cohorts and courses)."""
+    items, token = learner_dated_items(user.id, lang)
     due = Due(has_dates=bool(items))
     for item in items:
         if item.finished or item.due_on is None:
@@ -148,7 +153,6 @@ def due_for(user, lang: str, now: datetime) -> Due:
     due.overdue.sort(key=lambda item: (item.due_on, item.course_title, item.title))
     due.this_week.sort(key=lambda item: (item.due_on, item.course_title, item.title))
     if items:
-        token = feed_token(user.id, None)
         due.feed_address = external_url("calendar.feed", token=token) if token else None
     return due
 
@@ -215,7 +219,7 @@ def feed_calendar(feed: Feed, now: datetime) -> bytes:
     lang = feed.user.locale or "en"
     with force_locale(lang):
         if feed.cohort is None:
-            items = learner_dated_items(feed.user.id, lang)
+            items, _token = learner_dated_items(feed.user.id, lang)
             name = _("Nergi: your courses")
             scope = f"learner-{feed.user.id}"
         else:
