@@ -99,12 +99,12 @@ def _expand_requires(raw: Any, items: Sequence[tuple[str, str]], order: dict[str
                 needed |= {other for other, kind in items if kind == "quiz" and other != slug
                            and other not in optional}
             elif entry == "previous":
-                module = module_of.get(slug, 0)
-                if module == 0:
+                place = module_of.get(slug, 0)
+                if place == 0:
                     report(f"requires.{slug}: 'previous' names the module before, but {slug!r} "
                            f"is in the first module", *at)
                 else:
-                    needed |= set(modules[module - 1])
+                    needed |= set(modules[place - 1])
             else:
                 report(f"requires.{slug}: unknown item or word {entry!r} "
                        f"(an item slug, or one of {', '.join(WORDS)})", *at)

@@ -4,8 +4,19 @@ from __future__ import annotations
 import mimetypes
 from urllib.parse import quote
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm

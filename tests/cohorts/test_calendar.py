@@ -2,7 +2,7 @@
 in the owner's language, UIDs stable across fetches, reset invalidates, nobody else's data."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -18,7 +18,7 @@ from app.learning.models import Progress
 from tests.cohorts.conftest import make_cohort
 
 TODAY = date(2025, 6, 2)
-NOW = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +137,7 @@ def events_of(client, token: str) -> dict[str, dict]:
 
 def test_the_learners_feed_has_every_date_in_their_language(app, client, auth, setup):
     auth.login_as(setup["learner"])
-    assert "Get a calendar address (.ics)" in home(client)
+    assert "კალენდრის მისამართის მიღება (.ics)" in home(client)  # in Georgian, the learner's language
     assert client.post("/calendar/reset").status_code == 302
     token = feed_of(app, setup["learner"].id)
     assert len(token) >= 43

@@ -4,7 +4,7 @@ the page says why; offline replay refuses the same way; the outline marks locked
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -20,7 +20,7 @@ from tests.cohorts.conftest import make_cohort
 from tests.quizzes.test_attempt_routes import attempt_id, make_quiz, start
 
 TODAY = date(2025, 6, 2)  # a Monday
-NOW = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)  # 13:00 in Tbilisi
+NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)  # 13:00 in Tbilisi
 
 
 @pytest.fixture(autouse=True)
