@@ -28,6 +28,7 @@ from app.auth.models import User
 from app.cohorts.models import LEARNER, CalendarFeed, Cohort, CohortCourse, CohortItemDate, Membership
 from app.cohorts.schedule import Pacing, paced_dates
 from app.content.models import Course, Item, ItemTranslation
+from app.core import audit
 from app.core.authz import can
 from app.core.links import external_url, site_url
 from app.extensions import db
@@ -177,6 +178,7 @@ def reset_feed(user, cohort: Cohort | None = None) -> CalendarFeed:
     feed = CalendarFeed(user_id=user.id, cohort_id=cohort_id, token=secrets.token_urlsafe(32))
     db.session.add(feed)
     db.session.flush()
+    audit.record("calendar_feed_reset", actor=user, target=f"Cohort:{cohort_id}" if cohort_id else "own")
     return feed
 
 

@@ -145,6 +145,10 @@ def mark_done(slug: str, item_slug: str):
     db.session.commit()
     outline = queries.course_outline(current_user, course, current_lang())
     _before, after = outline.neighbours(item)
+    if after is not None and after.lock is not None:  # go on with the next item that is open
+        after = outline.next_row if outline.next_row is not None and outline.next_row.lock is None else None
+        if after is None:
+            return redirect(url_for("learning.course", slug=slug))
     if after is not None:
         return redirect(url_for("learning.item", slug=slug, item_slug=after.item.slug))
     flash(_("Well done: you reached the end of the course."), "success")

@@ -235,3 +235,23 @@ def test_an_admin_may_have_a_cohort_feed(app, client, auth, factories, setup):
     auth.login_as(admin)
     assert client.post(f"/cohorts/{setup['cohort_id']}/calendar/reset").status_code == 302
     assert len(events_of(client, feed_of(app, admin.id, setup["cohort_id"]))) == 4
+
+
+def test_two_resets_at_once_leave_exactly_one_address(app, setup):
+    """Two tabs press "Reset the address" together: one address remains, and it works (on
+    PostgreSQL too: the person's row is locked before the old address is deleted)."""
+    from tests.offline.test_sync import signed_in_cookie
+    from tests.support.concurrency import client_with_session, race
+
+    for _trial in range(4):
+        cookie = signed_in_cookie(app, setup["learner2"])
+
+        def reset():
+            return client_with_session(app, cookie).post("/calendar/reset").status_code
+
+        assert race(reset, reset) == [302, 302]
+        with app.app_context():
+            tokens = db.session.scalars(select(CalendarFeed.token)
+                                        .where(CalendarFeed.user_id == setup["learner2"].id)).all()
+        assert len(tokens) == 1
+        assert app.test_client().get(f"/calendar/{tokens[0]}.ics").status_code == 200

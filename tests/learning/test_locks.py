@@ -192,3 +192,14 @@ def test_the_course_page_shows_dates_overdue_and_locks_in_words(app, client, aut
         db.session.commit()
     page = client.get(f"/courses/{course.slug}", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "4 июн. 2025\u202fг." in page  # translations of "Due" come with the catalogues
+
+
+def test_marking_a_lesson_done_goes_on_with_the_next_open_item(app, client, auth, factories, learner):
+    course = factories.make_course(items=("lesson", "lesson", "lesson"))
+    cohort_id = make_cohort(app, courses=[course], learners=[learner], starts_on=TODAY)
+    set_dates(app, cohort_id, set_item(app, course, "item2"), opens_on=TODAY + timedelta(days=3))
+    auth.login_as(learner)
+    response = client.post(f"/courses/{course.slug}/item1/done")
+    assert response.headers["Location"] == f"/courses/{course.slug}/item3"  # item2 is not open yet
+    response = client.post(f"/courses/{course.slug}/item3/done")
+    assert response.headers["Location"] == f"/courses/{course.slug}"  # nothing open is left
