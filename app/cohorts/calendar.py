@@ -255,9 +255,18 @@ def feed_calendar(feed: Feed, now: datetime) -> bytes:
     return calendar.to_ical()
 
 
+def learns_in_a_cohort_expression(user_id: int):
+    """SQL: is the user a learner in at least one cohort? (a header fact: the home page asks for
+    what is due only then, so a learner in no cohort pays no statement for it)"""
+    return exists().where(Membership.user_id == user_id, Membership.role == LEARNER)
+
+
 def register() -> None:
     """Give the learner's home its "Due this week" and "Overdue" lists (create_app)."""
+    from app.core.header import register_header_fact
     from app.database import utcnow
     from app.learning.lookup import register_page_part
 
-    register_page_part("home", "due", lambda user, lang, facts: due_for(user, lang, utcnow()))
+    register_header_fact("learns_in_a_cohort", learns_in_a_cohort_expression)
+    register_page_part("home", "due", lambda user, lang, facts: (
+        due_for(user, lang, utcnow()) if facts.get("learns_in_a_cohort") else None))
