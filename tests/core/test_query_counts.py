@@ -35,7 +35,7 @@ QUIZ_MD = """
 #: page → (who looks, statements). For a small world (2 of everything listed) and a bigger one
 #: (6): the list pages must not change. The table is repeated in docs/performance.md.
 PAGES: dict[str, tuple[str, int]] = {
-    "home": ("learner", 6),  # +1: what is due across the learner's cohorts, with the feed (issue 14)
+    "home": ("learner", 6),  # +1 in a cohort: what is due across its courses, with the feed (issue 14)
     "catalogue": ("learner", 5),
     "course": ("learner", 11),  # +2: the learner's cohort and its schedule (issue 14)
     "lesson": ("learner", 8),
