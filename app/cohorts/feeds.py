@@ -20,7 +20,7 @@ bp = Blueprint("calendar", __name__)
 
 
 @bp.get("/calendar/<token>.ics")
-@limiter.limit("60 per minute")
+@limiter.limit("300 per minute")  # calendar services fetch many feeds from few addresses
 def feed(token: str):
     """The feed: no sign-in (calendar apps cannot), the secret token is the key."""
     found = calendar.open_feed(token)

@@ -161,6 +161,10 @@ def test_the_learners_feed_has_every_date_in_their_language(app, client, auth, s
 
 
 def test_resetting_the_address_invalidates_the_old_one(app, client, auth, setup):
+    auth.login_as(setup["learner"])
+    client.post("/calendar/reset")
+    someone_elses = feed_of(app, setup["learner"].id)
+    auth.logout()
     auth.login_as(setup["learner2"])
     client.post("/calendar/reset")
     old = feed_of(app, setup["learner2"].id)
@@ -170,6 +174,7 @@ def test_resetting_the_address_invalidates_the_old_one(app, client, auth, setup)
     assert new != old
     assert client.get(f"/calendar/{old}.ics").status_code == 404
     assert client.get(f"/calendar/{new}.ics").status_code == 200
+    assert feed_of(app, setup["learner"].id) == someone_elses  # another learner's address is untouched
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CalendarFeed)
                                  .where(CalendarFeed.user_id == setup["learner2"].id)) == 1
