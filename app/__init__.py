@@ -143,6 +143,7 @@ def _register_parts() -> None:
     from app.certificates.completion import completion_status
     from app.cohorts import access as cohort_access
     from app.cohorts import announcements as cohort_announcements
+    from app.cohorts import calendar as cohort_calendar
     from app.cohorts import routes as cohort_routes
     from app.cohorts import schedule as cohort_schedule
     from app.cohorts import services as cohort_services
@@ -167,6 +168,7 @@ def _register_parts() -> None:
                        lambda user, course: certificate_services.active_certificate(user.id, course.id))
     # e-mail templates, header facts, cohort roles and the certificate's completion hook
     cohort_schedule.register()  # learners' schedules, for learning's locks and dates
+    cohort_calendar.register()  # the learner's home: what is due this week, and overdue
     assignment_services.register()
     assignment_routes.register()
     certificate_services.register()
@@ -185,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.authoring.routes import bp as authoring_bp
     from app.certificates.routes import bp as certificates_bp
+    from app.cohorts.feeds import bp as calendar_bp
     from app.cohorts.manage import bp as cohort_admin_bp
     from app.cohorts.routes import bp as cohorts_bp
     from app.core.converters import IdConverter
@@ -203,6 +206,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(cohort_admin_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(authoring_bp)
     app.register_blueprint(offline_bp)
 

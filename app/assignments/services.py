@@ -36,6 +36,7 @@ from app.core.errors import Conflict, EmptySubmission, InvalidInput
 from app.core.links import external_url, url_path
 from app.database import utcnow
 from app.extensions import db
+from app.learning.access import require_open
 from app.learning.services import enrol, record_completion
 from app.notify.services import notify, queue_email, register_template
 
@@ -175,8 +176,12 @@ def save_draft(user, item: Item, body: str, expected_version: int | None) -> Sub
     and the second sees the first's version.
 
     Raises DraftConflict when the draft changed since the form was loaded (another tab, a
-    double click, two first saves at once), IllegalTransition after submitting, AccessDenied.
+    double click, two first saves at once), IllegalTransition after submitting, AccessDenied,
+    ItemLocked when the assignment is not open to the learner yet.
     """
+    if item.kind == ASSIGNMENT:
+        require(user, "course.view", item.course, hide=True)
+        require_open(user, item)
     submission = submission_for(user, item, lock=True)
     if submission is None:
         if expected_version:
@@ -202,8 +207,10 @@ def save_draft(user, item: Item, body: str, expected_version: int | None) -> Sub
 
 
 def attach_file(user, submission: Submission, upload, options: AssignmentOptions) -> Attachment:
-    """Check and store one uploaded file on the draft. Raises UploadRejected with the reason."""
+    """Check and store one uploaded file on the draft. Raises UploadRejected with the reason,
+    ItemLocked when the assignment is not open to the learner yet."""
     require(user, "submission.edit", submission, hide=True)
+    require_open(user, submission.item)
     if not submission.is_editable:
         raise file_store.UploadRejected(str(_l("This work was submitted; files can no longer be added.")))
     count = db.session.execute(select(func.count(Attachment.id)).where(
@@ -257,10 +264,11 @@ def attachment_to_download(user, attachment_id: int) -> Attachment:
 def submit(user, submission: Submission, form_token: str) -> Revision:
     """Freeze the draft as a new revision and tell the mentors. Replaying the form is harmless.
 
-    Raises AccessDenied, IllegalTransition when already submitted, and ValueError for an
-    empty answer with no files.
+    Raises AccessDenied, IllegalTransition when already submitted, ItemLocked when the
+    assignment is not open to the learner yet, and ValueError for an empty answer with no files.
     """
     require(user, "submission.edit", submission, hide=True)
+    require_open(user, submission.item)
     replay = db.session.scalar(select(Revision).where(Revision.form_token == form_token))
     if replay is not None and replay.submission_id == submission.id:
         return replay

@@ -8,7 +8,8 @@ from app.content import checks
 from app.content.problems import Problem
 from app.content.yamldoc import parse_yaml
 
-COURSE_KEYS = ("title", "summary", "audience", "estimated_hours", "open", "example", "items", "completion")
+COURSE_KEYS = ("title", "summary", "audience", "estimated_hours", "open", "example", "items", "completion",
+               "requires", "pacing")
 REQUIRED_COURSE_KEYS = ("title", "summary", "estimated_hours", "items")
 
 #: The documented completion rule; each value is the only one the format defines so far.
@@ -35,6 +36,10 @@ class CourseFile:
     example: bool = False
     items: list[tuple[str, int]] = field(default_factory=list)
     completion: dict[str, Any] = field(default_factory=lambda: dict(COMPLETION_DEFAULTS))
+    #: ``requires`` and ``pacing`` as written (None: absent); the loader expands and checks them
+    #: once it knows each item's kind (app/content/sequencing.py).
+    requires: Any = None
+    pacing: Any = None
     problems: list[Problem] = field(default_factory=list)
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict)
 
@@ -69,6 +74,8 @@ def read_course_file(text: str, *, path: str) -> CourseFile:
     course.example = checks.boolean(doc, data, "example", False)
     course.items = _items(doc, data)
     course.completion = _completion(doc, data)
+    course.requires = data.get("requires")
+    course.pacing = data.get("pacing")
     course.problems = doc.problems
     course.lines = doc.lines
     return course

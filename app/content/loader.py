@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.content import sequencing
 from app.content.assignment import rubric_structure
 from app.content.checks import SLUG_RE, SLUG_RULE
 from app.content.course_file import CourseFile, read_course_file
@@ -116,6 +117,7 @@ def load_course(directory: Path, *, scanned: CourseFolder | None = None) -> tupl
     for item in read:
         problems.extend(item.problems)
     items = _assemble_items(folder, course_file, read, problems)
+    items = _sequence(course_file, items, problems)
     summaries_html = _render_summaries(course_file, resolver, problems)
     if problems:
         return None, _unique(problems)
@@ -160,6 +162,29 @@ def _assemble_items(folder: CourseFolder, course_file: CourseFile, read: list[Re
         items.append(ItemSpec(slug=slug, kind=base.kind, position=position, required=base.required,
                               translations=translations, base_path=base.file.file.path))
     return items
+
+
+def _sequence(course_file: CourseFile, items: list[ItemSpec], problems: list[Problem]) -> list[ItemSpec]:
+    """Expand and check course.yml's ``requires`` and ``pacing``; give each item its values."""
+    if course_file.requires is None and course_file.pacing is None:
+        return items
+    kinds = {item.slug: item.kind for item in items}
+    found = sequencing.expand(course_file.requires, course_file.pacing,
+                              [(slug, kinds.get(slug, "")) for slug, _line in course_file.items],
+                              path=course_file.path,
+                              line=lambda *key: _line_of(course_file.lines, key),
+                              optional=frozenset(item.slug for item in items if not item.required))
+    problems.extend(found.problems)
+    return [dataclasses.replace(item, requires=found.requires.get(item.slug, ()),
+                                pacing=dict(found.pacing.get(item.slug, {}))) for item in items]
+
+
+def _line_of(lines: dict[tuple[str | int, ...], int], key: tuple[str | int, ...]) -> int:
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key[:-1]
+    return 1
 
 
 def _compare_translation(base: ReadItem, item: ReadItem, problems: list[Problem]) -> None:

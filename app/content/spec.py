@@ -50,6 +50,10 @@ class ItemSpec:
     required: bool
     translations: dict[str, TranslationSpec]
     base_path: str
+    #: What must be finished first (item slugs, course order) and the default dates in weeks after
+    #: a cohort's start ({"opens": n, "due": n}), from course.yml (app/content/sequencing.py).
+    requires: tuple[str, ...] = ()
+    pacing: dict[str, int] = field(default_factory=dict)
 
     @property
     def base(self) -> TranslationSpec:

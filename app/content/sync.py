@@ -151,7 +151,8 @@ def _write_items(course: Course, spec, now) -> None:
             db.session.add(item)
         base = item_spec.translations["en"]
         values = {"kind": item_spec.kind, "position": position, "required": bool(item_spec.required),
-                  "minutes": int(base.minutes or 0), "retired_at": None}
+                  "minutes": int(base.minutes or 0), "retired_at": None,
+                  "requires": list(item_spec.requires), "pacing": dict(item_spec.pacing)}
         if any(getattr(item, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(item, key, value)

@@ -142,9 +142,11 @@ def schedule_for(user, course, now: datetime | None = None) -> Schedule:
 class ItemLocked(NotAllowed):
     """The item is not open to this learner yet (its date, or items to finish first)."""
 
-    def __init__(self, lock: Lock | str | None = None):
+    def __init__(self, lock: Lock | str | None = None, item=None):
         super().__init__(lock if isinstance(lock, str) else _l("This item is not open to you yet."))
         self.lock = lock if isinstance(lock, Lock) else None
+        #: The locked item, so that the page answering the refusal can say why (learning/routes.py).
+        self.item = item
 
 
 def lock_of(user, item, now: datetime | None = None) -> Lock | None:
@@ -168,7 +170,8 @@ def lock_of(user, item, now: datetime | None = None) -> Lock | None:
 
 
 def require_open(user, item, now: datetime | None = None) -> None:
-    """Raise ItemLocked when the item is not open to the learner yet."""
+    """Raise ItemLocked when the item is not open to the learner yet (the services of lessons,
+    quizzes and assignments call it before they write; nothing of the request is kept then)."""
     lock = lock_of(user, item, now)
     if lock is not None:
-        raise ItemLocked(lock)
+        raise ItemLocked(lock, item=item)

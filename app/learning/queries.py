@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, exists, func, select
 
+from app.assignments.models import Submission
 from app.content.models import Course, CourseMedia, Item, ItemTranslation
 from app.extensions import db
 from app.learning import access
@@ -69,6 +70,11 @@ class Outline:
         return (next((row for row in self.rows if not row.done and row.lock is None), None)
                 or next((row for row in self.rows if not row.done), None))
 
+    def titles_of(self, slugs) -> list[str]:
+        """The titles of the live items with these slugs (for "after …" in the outline)."""
+        rows = self.by_slug()
+        return [rows[slug].title for slug in slugs if slug in rows]
+
     def by_slug(self) -> dict[str, ItemRow]:
         return {row.item.slug: row for row in self.rows}
 
@@ -110,23 +116,26 @@ def course_outline(user, course: Course, lang: str) -> Outline:
                 .correlate(Item).scalar_subquery())
 
     done_here = exists().where(Progress.user_id == user.id, Progress.item_id == Item.id).correlate(Item)
+    # Work handed in and waiting for its review is not overdue: the learner did their part.
+    handed_in = exists().where(Submission.user_id == user.id, Submission.item_id == Item.id,
+                               Submission.submitted_at.is_not(None)).correlate(Item)
     rows = db.session.execute(
-        select(Item, title_in(lang), title_in("en"), done_here)
+        select(Item, title_in(lang), title_in("en"), done_here, handed_in)
         .where(Item.course_id == course.id, Item.retired_at.is_(None)).order_by(Item.position)
     ).all()
     enrolled = db.session.scalar(
         select(Enrolment.id).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)) is not None
     schedule = access.schedule_for(user, course)
     outline = Outline(course=course, enrolled=enrolled, schedule=schedule)
-    done_slugs = {item.slug for item, _title, _title_en, done in rows if done}
+    done_slugs = {item.slug for item, _title, _title_en, done, _handed_in in rows if done}
     found = access.locks([access.ItemFacts(id=item.id, slug=item.slug, requires=tuple(item.requires or ()))
                           for item, *_rest in rows], done_slugs, schedule)
-    for item, title, title_en, done in rows:
+    for item, title, title_en, done, handed_in in rows:
         shown, shown_title = (lang, title) if title is not None else ("en", title_en)
         dates = schedule.of(item.id)
         outline.rows.append(ItemRow(item=item, title=shown_title if shown_title is not None else item.slug,
                                     lang=shown, done=bool(done), lock=found.get(item.id), dates=dates,
-                                    overdue=access.is_overdue(dates, bool(done), schedule.today)))
+                                    overdue=access.is_overdue(dates, bool(done or handed_in), schedule.today)))
     return outline
 
 

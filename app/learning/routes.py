@@ -4,17 +4,30 @@ from __future__ import annotations
 import mimetypes
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.content.folders import course_folder
 from app.core.authz import can
+from app.core.errors import render_error
 from app.core.header import header_facts
 from app.core.i18n import current_lang
 from app.extensions import db
-from app.learning import conditional, queries, services
+from app.learning import access, conditional, queries, services
 from app.learning.lookup import item_view, load_course, load_item, page_parts
 
 bp = Blueprint("learning", __name__)
@@ -33,7 +46,7 @@ def home():
     # What higher layers add (the mentor's reviews): app/learning/lookup.py, registered in create_app.
     parts = page_parts("home", current_user, lang, facts)
     return render_template("learning/home.html", cards=cards, lang=lang, cohorts=cohorts, **parts,
-                           may_list_certificates=can(current_user, "certificate.list"))
+                           may_list_certificates=can(current_user, "certificate.list"), form=FlaskForm())
 
 
 @bp.get("/courses")
@@ -78,8 +91,7 @@ def item(slug: str, item_slug: str):
     item = row.item
     if row.lock is not None:
         # Listed but not enterable: say why and what opens it (app/learning/access.py).
-        return render_template("learning/locked.html", course=course, row=row, outline=outline,
-                               lang=lang), 403
+        return _locked_page(outline, row, lang)
     translation = queries.translation_for(item, lang)
     if translation is None:
         abort(404)
@@ -96,6 +108,29 @@ def item(slug: str, item_slug: str):
         before=before, after=after, lang=lang, form=FlaskForm(), done=row.done)), etag)
 
 
+def _locked_page(outline, row, lang: str):
+    return render_template("learning/locked.html", course=outline.course, row=row, outline=outline,
+                           lang=lang), 403
+
+
+@bp.app_errorhandler(access.ItemLocked)
+def item_locked(error: access.ItemLocked):
+    """A write to an item that is not open to the learner (a quiz, an assignment, a lesson, posted
+    directly): nothing of the request is kept, and the page says why, as the item's page would."""
+    db.session.rollback()
+    message = _("This item is not open to you yet.")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error="locked", message=message), 403
+    if error.item is None:
+        return render_error(403, message)
+    lang = current_lang()
+    outline = queries.course_outline(current_user, error.item.course, lang)
+    row = outline.find(error.item.slug)
+    if row is None or row.lock is None:  # opened meanwhile: the plain refusal
+        return render_error(403, message)
+    return _locked_page(outline, row, lang)
+
+
 @bp.post("/courses/<slug>/<item_slug>/done")
 @login_required
 def mark_done(slug: str, item_slug: str):
@@ -110,6 +145,10 @@ def mark_done(slug: str, item_slug: str):
     db.session.commit()
     outline = queries.course_outline(current_user, course, current_lang())
     _before, after = outline.neighbours(item)
+    if after is not None and after.lock is not None:  # go on with the next item that is open
+        after = outline.next_row if outline.next_row is not None and outline.next_row.lock is None else None
+        if after is None:
+            return redirect(url_for("learning.course", slug=slug))
     if after is not None:
         return redirect(url_for("learning.item", slug=slug, item_slug=after.item.slug))
     flash(_("Well done: you reached the end of the course."), "success")

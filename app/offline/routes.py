@@ -26,6 +26,7 @@ from app.core.authz import AccessDenied
 from app.core.i18n import current_lang
 from app.extensions import db
 from app.learning import queries as learning_queries
+from app.learning.access import ItemLocked
 from app.learning.lookup import load_course, load_item
 from app.offline import services
 from app.quizzes import grading
@@ -83,6 +84,8 @@ def refusal_message(code: str) -> str:
         "draft_submitted": _("This work was submitted before your offline text arrived, so the text was not "
                              "saved. It is shown here so that you can copy it."),
         "not_found": _("This page is no longer available to you, so this change could not be saved."),
+        "locked": _("This item is not open to you yet (its opening date, or items to finish first), so this "
+                    "change could not be saved. Open the item to see why."),
     }
     return messages[code]
 
@@ -202,6 +205,9 @@ def sync():
     except services.Refused as refusal:
         db.session.rollback()
         return refused(refusal.code, refusal.status, **refusal.extra)
+    except ItemLocked:  # before AccessDenied: the same refusal as online, with the reason
+        db.session.rollback()
+        return refused("locked", 403)
     except (AccessDenied, NotFound):
         db.session.rollback()
         return refused("not_found", 404)

@@ -18,6 +18,7 @@ from app.core.authz import AccessDenied, has_role, policy, require
 from app.core.errors import Conflict, InvalidInput
 from app.database import utcnow
 from app.extensions import db
+from app.learning.access import require_open
 from app.learning.services import enrol, record_completion
 from app.quizzes import grading
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
@@ -81,12 +82,14 @@ def attempts_of(user, item: Item) -> list[QuizAttempt]:
 def start_attempt(user, item: Item, translation: ItemTranslation) -> QuizAttempt:
     """Resume the open attempt, or start the next one if the settings allow another.
 
-    Raises NoAttemptsLeft, or AccessDenied when the course is closed to the user. The
+    Raises NoAttemptsLeft, AccessDenied when the course is closed to the user, ItemLocked when
+    the quiz is not open to them yet (its date, or items to finish first). The
     (user, item, number) constraint makes concurrent starts collide instead of overshooting.
     """
     if item.kind != QUIZ:
         raise AccessDenied("course.view", item, hide=True)
     require(user, "course.view", item.course, hide=True)
+    require_open(user, item)
     attempts = attempts_of(user, item)
     open_attempt = next((a for a in attempts if a.state == IN_PROGRESS), None)
     if open_attempt is not None:
@@ -120,6 +123,7 @@ def lock_attempt(attempt: QuizAttempt) -> None:
 
 def _check_open(user, attempt: QuizAttempt, sequence: int) -> None:
     require(user, "attempt.view", attempt, hide=True)
+    require_open(user, attempt.item)
     lock_attempt(attempt)
     if attempt.state != IN_PROGRESS:
         raise StaleForm()
@@ -155,7 +159,7 @@ def finish_attempt(user, attempt: QuizAttempt, translation: ItemTranslation,
     """
     if sequence is not None:
         _check_open(user, attempt, sequence)
-    else:
+    else:  # closing an overdue attempt (close_if_overdue): always allowed
         lock_attempt(attempt)
         if attempt.state != IN_PROGRESS:
             raise StaleForm()

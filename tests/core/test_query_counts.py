@@ -35,7 +35,7 @@ QUIZ_MD = """
 #: page → (who looks, statements). For a small world (2 of everything listed) and a bigger one
 #: (6): the list pages must not change. The table is repeated in docs/performance.md.
 PAGES: dict[str, tuple[str, int]] = {
-    "home": ("learner", 5),
+    "home": ("learner", 6),  # +1 in a cohort: what is due across its courses, with the feed (issue 14)
     "catalogue": ("learner", 5),
     "course": ("learner", 11),  # +2: the learner's cohort and its schedule (issue 14)
     "lesson": ("learner", 8),
@@ -184,6 +184,35 @@ def test_every_page_runs_a_fixed_number_of_statements(app, client, auth, factori
     world = build_world(app, factories, client, auth, rows)
     counts = page_counts(client, auth, count_queries, world)
     assert counts == {page: expected for page, (_who, expected) in PAGES.items()}
+
+
+@pytest.mark.parametrize("cohorts", [1, 4])
+def test_the_learners_home_with_dates_runs_a_fixed_number_of_statements(app, client, auth, factories,
+                                                                         count_queries, cohorts):
+    """A learner in `cohorts` cohorts of two courses each, every item dated (overdue, due this week,
+    later) and a calendar address: the home page's statements do not grow with them."""
+    from app.cohorts.models import CohortItemDate
+    from app.database import utcnow
+
+    learner = factories.make_user(name="Nino Learner")
+    today = utcnow().date()
+    for n in range(cohorts):
+        courses = [factories.make_course(items=("lesson", "quiz", "assignment")) for _ in range(2)]
+        cohort_id = make_cohort(app, name=f"Cohort {n}", courses=courses, learners=[learner],
+                                starts_on=today - timedelta(days=7))
+        with app.app_context():
+            db.session.add_all(CohortItemDate(cohort_id=cohort_id, item_id=item.id,
+                                              opens_on=today - timedelta(days=7),
+                                              due_on=today + timedelta(days=3 * (k - 1)))
+                               for course in courses for k, item in enumerate(course.items))
+            db.session.commit()
+    auth.login_as(learner)
+    client.post("/calendar/reset")
+    client.get("/")
+    with count_queries() as statements:
+        page = client.get("/").get_data(as_text=True)
+    assert 'id="home-overdue"' in page and 'id="home-due"' in page and "/calendar/" in page
+    assert len(statements) == PAGES["home"][1]
 
 
 def test_the_guard_sees_a_statement_run_while_a_template_renders(app):
