@@ -23,6 +23,7 @@ from app.cohorts.queries import (
     columns_of,
     learner_summaries,
     matrix,
+    overdue_by_item,
     required_counts,
 )
 from app.cohorts.risk import median_percent
@@ -232,6 +233,10 @@ class Dashboard:
     mentors: list[MentorLoad]
     funnel: list[FunnelRow]
     municipalities: list[str]
+    # The items past their due date that some learners have not done, with how many.
+    overdue_items: list[tuple[Column, int]]
+    # Whether the cohort has dates at all (the overdue column is shown only then).
+    scheduled: bool
 
 
 def dashboard(cohort: Cohort, filters: Filters, lang: str, now: datetime, page_size: int = PAGE_SIZE) -> Dashboard:
@@ -241,11 +246,14 @@ def dashboard(cohort: Cohort, filters: Filters, lang: str, now: datetime, page_s
     summaries = learner_summaries(cohort, columns, now)
     item_ids = [c.item_id for c in columns]
     at_risk = sorted((s for s in summaries if s.risks), key=lambda s: (-len(s.risks), s.name.casefold()))
+    overdue = overdue_by_item(cohort, summaries, columns, now, cohort.time_zone)
     return Dashboard(
         cohort=cohort, columns=columns, matrix=matrix(summaries, columns, filters, cohort, page_size),
         learners=len(summaries), at_risk=at_risk, median=median_percent([s.percent for s in summaries]),
         mentors=cached_mentor_loads(cohort, item_ids), funnel=funnel(cohort, summaries, columns),
-        municipalities=sorted({s.municipality for s in summaries if s.municipality}))
+        municipalities=sorted({s.municipality for s in summaries if s.municipality}),
+        overdue_items=[(c, overdue[c.item_id]) for c in columns if c.item_id in overdue],
+        scheduled=any(c.due_on is not None or c.opens_on is not None for c in columns))
 
 
 def chart_data(cohort: Cohort, kind: str, lang: str) -> list:

@@ -32,7 +32,7 @@ from app.cohorts.forms import (
     options,
     prepare_filter_form,
 )
-from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
+from app.cohorts.labels import RISK_EXPLANATIONS, RISK_NAMES, STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
 from app.core.authz import can, require
@@ -122,6 +122,7 @@ def dashboard(cohort_id: int):
     args = {name: request.args[name] for name in FILTER_ARGS if name in request.args}
     return render_template("cohorts/dashboard.html", cohort=cohort, board=board, form=form, labels=state_labels(),
                            symbols=STATE_SYMBOLS, risk_text=risk_text, page_args=args,
+                           risk_explanations=RISK_EXPLANATIONS, risk_names=RISK_NAMES,
                            may_manage=can(current_user, "cohort.manage", cohort))
 
 
