@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, Submission
 from app.auth.models import User
 from app.certificates.models import Certificate
-from app.cohorts.labels import risk_text, state_labels
+from app.cohorts.labels import kind_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort, Membership
 from app.cohorts.queries import Column, cells_for, learner_summaries
 from app.content.models import Course, ItemTranslation
@@ -175,7 +175,7 @@ def schedule_csv(cohort: Cohort, columns: list[Column], lang: str, now: datetime
     overdue (past its due day in the cohort's time zone, not done). Two queries."""
     learners = db.session.scalar(select(func.count()).select_from(_learner_ids(cohort).subquery())) or 0
     item_ids = [c.item_id for c in columns]
-    done = dict(db.session.execute(  # type: ignore[arg-type]
+    done = dict(db.session.execute(
         select(Progress.item_id, func.count(Progress.id))
         .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(item_ids))
         .group_by(Progress.item_id)).all()) if item_ids else {}
@@ -195,7 +195,7 @@ def schedule_csv(cohort: Cohort, columns: list[Column], lang: str, now: datetime
 
 
 def _kind(kind: str) -> str:
-    return {"lesson": _("lesson"), "quiz": _("quiz"), "assignment": _("assignment")}.get(kind, kind)
+    return kind_labels().get(kind, kind)
 
 
 def build(kind: str, cohort: Cohort, columns: list[Column], lang: str, now: datetime) -> bytes:

@@ -64,3 +64,8 @@ RISK_NAMES = {
     INACTIVE: _l("Inactive"), FAILED_QUIZ: _l("Failed a quiz"), CHANGES_UNANSWERED: _l("Changes not answered"),
     BEHIND: _l("Behind the cohort"), BEHIND_SCHEDULE: _l("Behind schedule"),
 }
+
+
+def kind_labels() -> dict[str, str]:
+    """The kinds of items, translated."""
+    return {"lesson": _("lesson"), "quiz": _("quiz"), "assignment": _("assignment")}

@@ -281,7 +281,7 @@ def item_done_counts(cohort: Cohort, columns: list[Column]) -> dict[int, int]:
     key = ("item_done", cohort.id, cohort.created_at, cohort.facts_version, tuple(dated))
 
     def compute() -> dict[int, int]:
-        return dict(db.session.execute(  # type: ignore[arg-type]
+        return dict(db.session.execute(
             select(Progress.item_id, func.count(Progress.id))
             .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(dated))
             .group_by(Progress.item_id)).all()) if dated else {}
@@ -349,7 +349,7 @@ def _add_progress(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids
         tally = summary.tally(course_id)
         tally.required_done, tally.lessons_done = required_done, lessons_done
         summary.saw(last_lesson_at)
-        for day, count in zip(days, per_day):
+        for day, count in zip(days, per_day, strict=True):
             if count:
                 summary.done_by_due[day] = summary.done_by_due.get(day, 0) + count
 

@@ -271,3 +271,43 @@ def weekly(series: list[tuple[date, float]], weeks: int = 26) -> list[tuple[date
     for day, value in series:
         last[day.isocalendar()[:2]] = (day, value)
     return list(last.values())[-weeks:]
+
+
+# -- early releases for one learner -------------------------------------------------------------
+
+@dataclass
+class ReleaseRow:
+    item_id: int
+    course: str
+    title: str
+    lock: object | None  # learning's Lock: why it is closed (None: released, open)
+    opens_on: date | None
+    needs: list[str]  # titles of the items to finish first
+
+
+@dataclass
+class Releases:
+    locked: list[ReleaseRow]
+    released: list[ReleaseRow]
+
+
+def releases(cohort: Cohort, learner: User, lang: str) -> Releases:
+    """The learner's locked items in the cohort's courses (learning's outline: their dates and
+    prerequisites as the learner sees them) and the items released early for them here."""
+    from app.cohorts.schedule import released_items
+    from app.learning.queries import course_outline
+
+    released = released_items(cohort, learner.id)
+    found = Releases([], [])
+    for course in cohort.courses:
+        outline = course_outline(learner, course, lang)
+        titles = {row.item.slug: row.title for row in outline.rows}
+        for row in outline.rows:
+            entry = ReleaseRow(row.item.id, course.title(lang), row.title, row.lock,
+                               row.lock.opens_on if row.lock else None,
+                               [titles.get(slug, slug) for slug in row.lock.missing] if row.lock else [])
+            if row.item.id in released:
+                found.released.append(entry)
+            elif row.lock is not None:
+                found.locked.append(entry)
+    return found

@@ -21,12 +21,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.cohorts import allocation, charts, exports, queries, reports
+from app.cohorts import allocation, charts, exports, queries, reports, schedule
 from app.cohorts.access import trains_any_expression
 from app.cohorts.forms import (
     ActionForm,
     FilterForm,
     LearnerMentorForm,
+    ReleaseForm,
     fill_filter_choices,
     filters_from,
     options,
@@ -35,10 +36,13 @@ from app.cohorts.forms import (
 from app.cohorts.labels import RISK_EXPLANATIONS, RISK_NAMES, STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
+from app.content.models import Item
 from app.core.authz import can, require
 from app.core.dates import file_stamp
+from app.core.errors import Conflict
 from app.core.header import register_header_fact, register_nav_flag
 from app.core.i18n import current_lang
+from app.core.views import commit_or_conflict
 from app.database import utcnow
 from app.extensions import db
 
@@ -134,10 +138,57 @@ def learner(cohort_id: int, user_id: int):
     page = reports.learner_page(cohort, person, queries.columns_of(cohort, current_lang()))
     form = LearnerMentorForm(mentor_id=page.mentor.id if page.mentor else 0)
     form.mentor_id.choices = options(mentor_choices(cohort, _("No mentor")))
+    may_manage = can(current_user, "cohort.manage", cohort)
     return render_template("cohorts/learner.html", cohort=cohort, page=page, form=form, labels=state_labels(),
                            symbols=STATE_SYMBOLS, remove_form=ActionForm(),
-                           membership=membership_of(cohort, person.id),
-                           may_manage=can(current_user, "cohort.manage", cohort))
+                           membership=membership_of(cohort, person.id), may_manage=may_manage,
+                           releases=reports.releases(cohort, person, current_lang()) if may_manage else None,
+                           release_form=ActionForm())
+
+
+def _release_item(cohort: Cohort, person: User):
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form, db.session.get(Item, form.item_id.data)
+
+
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/release")
+@login_required
+def release(cohort_id: int, user_id: int):
+    """Open one locked item now for this learner (idempotent)."""
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    person = load_learner(cohort, user_id)
+    _form, item = _release_item(cohort, person)
+    try:
+        with commit_or_conflict():
+            schedule.release(current_user, cohort, person, item)
+    except schedule.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    except Conflict:  # the same release twice at once: it is there
+        pass
+    else:
+        flash(_("Released: %(name)s can open it now.", name=person.display_name), "success")
+    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
+
+
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/unrelease")
+@login_required
+def unrelease(cohort_id: int, user_id: int):
+    """Take an early release back: the item's date and prerequisites hold again."""
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    person = load_learner(cohort, user_id)
+    _form, item = _release_item(cohort, person)
+    try:
+        with commit_or_conflict():
+            schedule.unrelease(current_user, cohort, person, item)
+    except schedule.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("The early release was taken back."), "success")
+    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
 
 
 @bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/mentor")

@@ -168,7 +168,9 @@ class ScheduleItem:
 
 @dataclass
 class CourseSchedule:
-    course: object
+    course_id: int
+    slug: str
+    title: str
     items: list[ScheduleItem] = field(default_factory=list)
 
 
@@ -200,7 +202,7 @@ def course_tables(cohort: Cohort, lang: str) -> list[CourseSchedule]:
 
     items = schedule_items(cohort)
     titles = item_titles([item.id for item in items], lang)
-    tables = {course.id: CourseSchedule(course) for course in cohort.courses}
+    tables = {course.id: CourseSchedule(course.id, course.slug, course.title(lang)) for course in cohort.courses}
     for item in items:
         item.title = titles.get(item.id) or item.slug
         tables[item.course_id].items.append(item)
@@ -247,7 +249,7 @@ def _bump(cohort: Cohort, version: int | None) -> None:
     """A new schedule version, only if it is still `version` (when given): two saves of the same
     form at once, one wins and the other is a Conflict (on PostgreSQL the second UPDATE waits for
     the first transaction and then matches no row). Also a new facts version at commit."""
-    table = Cohort.__table__
+    table = facts.cast_table(Cohort.__table__)
     statement = update(table).where(table.c.id == cohort.id)
     if version is not None:
         statement = statement.where(table.c.schedule_version == version)
@@ -348,7 +350,8 @@ def clear(actor, cohort: Cohort, version: int | None = None) -> int:
     returns how many items had dates of their own."""
     require(actor, "cohort.manage", cohort, hide=True)
     _check_version(cohort, version)
-    removed = db.session.execute(delete(CohortItemDate).where(CohortItemDate.cohort_id == cohort.id)).rowcount
+    removed = db.session.execute(  # type: ignore[attr-defined]
+        delete(CohortItemDate).where(CohortItemDate.cohort_id == cohort.id)).rowcount
     _bump(cohort, version)
     audit.record("cohort_schedule_clear", actor=actor, target=f"Cohort:{cohort.id}", items=removed)
     db.session.flush()
@@ -489,7 +492,7 @@ def unrelease(actor, cohort: Cohort, learner, item: Item | None) -> bool:
     """Take an early release back: the item's date and prerequisites apply again. True when
     there was one."""
     item = _check_release(actor, cohort, learner, item)
-    removed = db.session.execute(delete(ItemRelease).where(
+    removed = db.session.execute(delete(ItemRelease).where(  # type: ignore[attr-defined]
         ItemRelease.cohort_id == cohort.id, ItemRelease.item_id == item.id,
         ItemRelease.user_id == learner.id)).rowcount
     if removed:
