@@ -342,7 +342,7 @@ def schedule_weekly(cohort_id: int):
     cohort = load_cohort(cohort_id, "cohort.manage")
     form = WeeklyForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         return _schedule_page(cohort, weekly_form=form, status=400)
     try:

@@ -44,7 +44,7 @@ from app.content import pacing
 from app.content.models import Item
 from app.core import audit
 from app.core.authz import require
-from app.core.errors import Conflict, InvalidInput
+from app.core.errors import Conflict, InvalidInput, UploadTooLarge
 from app.database import utcnow
 from app.extensions import db
 from app.learning.access import NO_SCHEDULE, ItemDates, Schedule, today_in
@@ -148,6 +148,10 @@ class ScheduleError(InvalidInput):
         super().__init__(message)
         self.problems = dict(problems or {})
         self.lines = list(lines or [])
+
+
+class ScheduleTooLarge(ScheduleError, UploadTooLarge):
+    """The uploaded schedule is over its size limit (413)."""
 
 
 @dataclass
@@ -372,7 +376,7 @@ def schedule_csv(cohort: Cohort, lang: str) -> bytes:
 def decode_csv(data: bytes) -> str:
     """The uploaded file's text. Raises ScheduleError for a file too large, or not UTF-8 text."""
     if len(data) > MAX_BYTES:
-        raise ScheduleError(_("The file is larger than %(kb)d KB: a schedule is much smaller. "
+        raise ScheduleTooLarge(_("The file is larger than %(kb)d KB: a schedule is much smaller. "
                               "Download the schedule as CSV and edit that file.", kb=MAX_BYTES // 1024))
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
@@ -408,7 +412,7 @@ def read_csv(cohort: Cohort, text: str, items: list[ScheduleItem]) -> dict[int, 
             continue
         count += 1
         if count > MAX_ROWS:
-            raise ScheduleError(_("The file has more than %(limit)d rows: a schedule has one row per item.",
+            raise ScheduleTooLarge(_("The file has more than %(limit)d rows: a schedule has one row per item.",
                                   limit=MAX_ROWS))
         if len(row) != len(header):
             lines.append((line, _("This line has %(found)d cells; the header names %(expected)d.",

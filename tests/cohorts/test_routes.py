@@ -63,6 +63,16 @@ ROUTES = [
     ("POST", "/cohorts/{c}/mentors", {"learner_email": lambda app, w: w.learner.email,
                                       "mentor_id": lambda app, w: str(w.mentor2.id)}, dict(ok=302)),
     ("POST", "/cohorts/{c}/mentors/balance", {"cap": "5"}, dict(ok=302)),
+    ("GET", "/cohorts/{c}/exports/schedule.csv", None, {}),
+    ("GET", "/cohorts/{c}/schedule", None, {}),
+    ("POST", "/cohorts/{c}/schedule", {"version": "0"}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/schedule/weekly", {"start": "2025-03-03"}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/schedule/clear", {}, dict(ok=302)),
+    ("GET", "/cohorts/{c}/schedule.csv", None, {}),
+    ("POST", "/cohorts/{c}/schedule/upload", {"file": lambda app, w: (io.BytesIO(b"course,item,opens_on,due_on\n"),
+                                                                       "s.csv")}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/learners/{l}/release", {"item_id": lambda app, w: str(w.item(4).id)}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/learners/{l}/unrelease", {"item_id": lambda app, w: str(w.item(4).id)}, dict(ok=302)),
 ]
 ROLES = ("anonymous", "learner", "mentor", "trainer", "other_trainer", "admin")
 
@@ -98,6 +108,7 @@ def test_every_cohort_route_is_in_the_table(app):
     normalised = {re.sub(r"<int:cohort_id>", "{c}", re.sub(r"<int:user_id>", "{l}", re.sub(
         r"<int:membership_id>", "{m}", re.sub(r"<kind>", "KIND", rule)))) for rule in rules}
     tested = {re.sub(r"/(completion|scores|progress|quizzes|rubric|certificates)\b", "/KIND", path) for path in tested}
+    tested = {re.sub(r"/exports/schedule\.csv", "/exports/KIND.csv", path) for path in tested}
     assert normalised == tested
 
 
