@@ -45,6 +45,8 @@ class Column:
     # The item's dates in the cohort (its own, else the course's pacing; app/cohorts/schedule.py).
     opens_on: date | None = None
     due_on: date | None = None
+    slug: str = ""
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -199,7 +201,8 @@ def columns_of(cohort: Cohort, lang: str) -> list[Column]:
         columns.append(Column(item_id=item.id, course_id=item.course_id, kind=item.kind, required=item.required,
                               title=titles.get(item.id) or item.slug,
                               label=f"{order[item.course_id] + 1}.{counters[item.course_id]}",
-                              opens_on=opens_on, due_on=due_on))
+                              opens_on=opens_on, due_on=due_on, slug=item.slug,
+                              requires=tuple(item.requires or ())))
     return columns
 
 

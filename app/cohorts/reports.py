@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.assignments.models import SUBMITTED, MentorLink, Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.facts import cached as cached_facts
-from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
+from app.cohorts.models import LEARNER, MENTOR, Cohort, CohortCourse, Membership
 from app.cohorts.queries import (
     PAGE_SIZE,
     Column,
@@ -291,23 +291,52 @@ class Releases:
     released: list[ReleaseRow]
 
 
-def releases(cohort: Cohort, learner: User, lang: str) -> Releases:
-    """The learner's locked items in the cohort's courses (learning's outline: their dates and
-    prerequisites as the learner sees them) and the items released early for them here."""
+def releases(cohort: Cohort, learner: User, columns: list[Column], lang: str, now: datetime) -> Releases:
+    """The learner's locked items in the cohort's courses, and the items released early for
+    them here: three queries whatever the number of courses.
+
+    The locks are learning's rules (app.learning.access.locks) over this cohort's dates, its
+    releases and the learner's finished items. A learner's schedule in a course comes from the
+    cohort their work there belongs to (the first they joined with it, app/cohorts/scope.py);
+    for a course where that is another cohort, learning's own outline says what is locked.
+    """
     from app.cohorts.schedule import released_items
+    from app.learning.access import ItemDates, ItemFacts, Schedule, locks, today_in
     from app.learning.queries import course_outline
 
+    course_ids = cohort.course_ids
+    first: dict[int, int] = {}
+    for course_id, cohort_id in db.session.execute(
+            select(CohortCourse.course_id, Membership.cohort_id)
+            .join(Membership, Membership.cohort_id == CohortCourse.cohort_id)
+            .where(Membership.user_id == learner.id, Membership.role == LEARNER,
+                   CohortCourse.course_id.in_(course_ids))
+            .order_by(Membership.created_at, Membership.id)):
+        first.setdefault(course_id, cohort_id)
     released = released_items(cohort, learner.id)
+    item_ids = [c.item_id for c in columns]
+    done_ids = set(db.session.scalars(select(Progress.item_id).where(
+        Progress.user_id == learner.id, Progress.item_id.in_(item_ids)))) if item_ids else set()
+    schedule = Schedule(cohort_id=cohort.id, time_zone=cohort.time_zone, today=today_in(cohort.time_zone, now),
+                        dates={c.item_id: ItemDates(c.opens_on, c.due_on) for c in columns}, released=frozenset(released))
     found = Releases([], [])
     for course in cohort.courses:
-        outline = course_outline(learner, course, lang)
-        titles = {row.item.slug: row.title for row in outline.rows}
-        for row in outline.rows:
-            entry = ReleaseRow(row.item.id, course.title(lang), row.title, row.lock,
-                               row.lock.opens_on if row.lock else None,
-                               [titles.get(slug, slug) for slug in row.lock.missing] if row.lock else [])
-            if row.item.id in released:
+        shown = [c for c in columns if c.course_id == course.id]
+        titles = {c.slug: c.title for c in shown}
+        if first.get(course.id, cohort.id) == cohort.id:
+            rows = [(c.item_id, c.title) for c in shown]
+            locked = locks([ItemFacts(c.item_id, c.slug, c.requires) for c in shown],
+                           {c.slug for c in shown if c.item_id in done_ids}, schedule)
+        else:  # their schedule in this course comes from another cohort
+            outline = course_outline(learner, course, lang)
+            rows = [(row.item.id, row.title) for row in outline.rows]
+            locked = {row.item.id: row.lock for row in outline.rows if row.lock is not None}
+        for item_id, title in rows:
+            lock = locked.get(item_id)
+            entry = ReleaseRow(item_id, course.title(lang), title, lock, lock.opens_on if lock else None,
+                               [titles.get(slug, slug) for slug in lock.missing] if lock else [])
+            if item_id in released:
                 found.released.append(entry)
-            elif row.lock is not None:
+            elif lock is not None:
                 found.locked.append(entry)
     return found

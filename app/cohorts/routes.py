@@ -135,14 +135,15 @@ def dashboard(cohort_id: int):
 def learner(cohort_id: int, user_id: int):
     cohort = load_cohort(cohort_id)
     person = load_learner(cohort, user_id)
-    page = reports.learner_page(cohort, person, queries.columns_of(cohort, current_lang()))
+    columns = queries.columns_of(cohort, current_lang())
+    page = reports.learner_page(cohort, person, columns)
     form = LearnerMentorForm(mentor_id=page.mentor.id if page.mentor else 0)
     form.mentor_id.choices = options(mentor_choices(cohort, _("No mentor")))
     may_manage = can(current_user, "cohort.manage", cohort)
     return render_template("cohorts/learner.html", cohort=cohort, page=page, form=form, labels=state_labels(),
                            symbols=STATE_SYMBOLS, remove_form=ActionForm(),
                            membership=membership_of(cohort, person.id), may_manage=may_manage,
-                           releases=reports.releases(cohort, person, current_lang()) if may_manage else None,
+                           releases=reports.releases(cohort, person, columns, current_lang(), utcnow()) if may_manage else None,
                            release_form=ActionForm())
 
 
