@@ -13,6 +13,7 @@ from app.cohorts import enrolment, schedule
 from app.cohorts.demo import create_demo_cohort
 from app.cohorts.models import Cohort, Membership
 from app.cohorts.roster import RosterError, decode_roster
+from app.cohorts.schedule import Operator
 from app.core.authz import AccessDenied
 from app.core.errors import Conflict
 from app.extensions import db
@@ -73,16 +74,6 @@ def enrol_command(cohort_id: int, csv_file, actor_email: str, yes: bool) -> None
     result = enrolment.apply_enrolment(actor, cohort, text)
     db.session.commit()
     click.echo(f"invited {result.invited}, added {result.added}, skipped {result.skipped}")
-
-
-class Operator:
-    """Whoever runs a command on the server: may do what an admin may (the audit trail names no
-    account: actor None)."""
-
-    id = None
-    is_authenticated = True
-    is_admin = True
-    display_name = "operator (command line)"
 
 
 def _day(ctx, param, value: str | None) -> date | None:

@@ -318,7 +318,8 @@ def releases(cohort: Cohort, learner: User, columns: list[Column], lang: str, no
     done_ids = set(db.session.scalars(select(Progress.item_id).where(
         Progress.user_id == learner.id, Progress.item_id.in_(item_ids)))) if item_ids else set()
     schedule = Schedule(cohort_id=cohort.id, time_zone=cohort.time_zone, today=today_in(cohort.time_zone, now),
-                        dates={c.item_id: ItemDates(c.opens_on, c.due_on) for c in columns}, released=frozenset(released))
+                        dates={c.item_id: ItemDates(c.opens_on, c.due_on) for c in columns},
+                        released=frozenset(released))
     found = Releases([], [])
     for course in cohort.courses:
         shown = [c for c in columns if c.course_id == course.id]

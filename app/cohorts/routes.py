@@ -140,10 +140,11 @@ def learner(cohort_id: int, user_id: int):
     form = LearnerMentorForm(mentor_id=page.mentor.id if page.mentor else 0)
     form.mentor_id.choices = options(mentor_choices(cohort, _("No mentor")))
     may_manage = can(current_user, "cohort.manage", cohort)
+    releases = reports.releases(cohort, person, columns, current_lang(), utcnow()) if may_manage else None
     return render_template("cohorts/learner.html", cohort=cohort, page=page, form=form, labels=state_labels(),
                            symbols=STATE_SYMBOLS, remove_form=ActionForm(),
                            membership=membership_of(cohort, person.id), may_manage=may_manage,
-                           releases=reports.releases(cohort, person, columns, current_lang(), utcnow()) if may_manage else None,
+                           releases=releases,
                            release_form=ActionForm())
 
 
