@@ -82,7 +82,7 @@ def _day(ctx, param, value: str | None) -> date | None:
     try:
         return schedule.parse_day(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date as YYYY-MM-DD") from None
+        raise click.ClickException(f"--start: {value!r} is not a date as YYYY-MM-DD") from None
 
 
 @cohorts_cli.command("schedule")
