@@ -306,19 +306,34 @@ def test_bad_csv_lines_change_nothing(app, client, auth, world, body, status, me
     assert dates(app, world.cohort_id) == {}
 
 
-def test_bad_csv_files(app, client, auth, world):
+def test_bad_csv_files(app, client, auth, world, monkeypatch):
+    # A small limit: a body over 500 KB would be spooled to a temporary file by the test client.
+    monkeypatch.setattr(schedule, "MAX_BYTES", 4096)
     auth.login_as(world.trainer)
     response = upload(client, world, "name,email\nA,a@example.org\n")
     assert response.status_code == 400
     assert "The first line must name the columns: course, item, title, kind, opens_on, due_on" in response.get_data(
         as_text=True)
     response = upload(client, world, HEADER + "x" * schedule.MAX_BYTES)
-    assert response.status_code == 413 and "larger than 1024 KB" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "larger than 4 KB" in response.get_data(as_text=True)
     response = upload(client, world, HEADER.encode() + "Bakı".encode("utf-16-le"))
     assert response.status_code == 400 and "UTF-8" in response.get_data(as_text=True)
     response = client.post(f"/cohorts/{world.cohort_id}/schedule/upload", data={"version": ""})
     assert response.status_code == 400 and "Choose a CSV file." in response.get_data(as_text=True)
     assert dates(app, world.cohort_id) == {}
+
+
+def test_the_limits_of_a_csv():
+    assert schedule.MAX_BYTES == 1024 * 1024 and schedule.MAX_ROWS == 5000
+    with pytest.raises(schedule.ScheduleTooLarge):
+        schedule.decode_csv(b"x" * (schedule.MAX_BYTES + 1))
+
+
+def test_too_many_rows(app, world, monkeypatch):
+    monkeypatch.setattr(schedule, "MAX_ROWS", 3)
+    text = HEADER + "".join(f"{world.course.slug},item{n},,\n" for n in range(1, 5))
+    with app.app_context(), pytest.raises(schedule.ScheduleTooLarge, match="more than 3 rows"):
+        schedule.import_csv(Operator(), cohort_of(world.cohort_id), text)
 
 
 def test_csv_errors_in_russian(app, client, auth, world):
