@@ -269,7 +269,8 @@ def balance(cohort_id: int):
 
 def _schedule_page(cohort: Cohort, *, form: ScheduleForm | None = None, weekly_form: WeeklyForm | None = None,
                    upload_form: ScheduleUploadForm | None = None, typed: dict[str, str] | None = None,
-                   problems: dict[str, str] | None = None, error: str = "", lines=(), status: int = 200):
+                   problems: dict[str, str] | None = None, error: str = "", lines=(), status: int = 200,
+                   conflict: bool = False):
     tables = schedule.course_tables(cohort, current_lang())
     version = cohort.schedule_version or 0
     current = {}
@@ -286,8 +287,9 @@ def _schedule_page(cohort: Cohort, *, form: ScheduleForm | None = None, weekly_f
     upload_form = upload_form or ScheduleUploadForm(formdata=None)
     upload_form.version.data = version
     return render_template("cohorts/schedule.html", cohort=cohort, tables=tables, form=form,
-                           weekly_form=weekly_form, upload_form=upload_form, clear_form=ScheduleForm(version=version),
-                           values={**current, **(typed or {})}, current=current if typed else {},
+                           weekly_form=weekly_form, upload_form=upload_form,
+                           clear_form=ScheduleForm(formdata=None, version=version),
+                           values={**current, **(typed or {})}, current=current if conflict else {},
                            problems=problems or {}, error=error, lines=lines, kinds=kind_labels(),
                            start=weekly_form.start.data or cohort.starts_on), status
 
@@ -329,8 +331,8 @@ def schedule_save(cohort_id: int):
                               status=status_of(error))
     except Conflict as conflict:
         reload_expired(cohort)
-        return _schedule_page(cohort, typed=fields, error=str(conflict) if str(conflict) else str(schedule.STALE),
-                              status=status_of(conflict))
+        return _schedule_page(cohort, typed=fields, error=str(conflict) or str(schedule.STALE),
+                              status=status_of(conflict), conflict=True)
     flash(ngettext("Saved: the dates of %(num)d item changed.", "Saved: the dates of %(num)d items changed.",
                    changed), "success")
     return redirect(url_for("cohort_admin.schedule_page", cohort_id=cohort.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -221,11 +221,12 @@ def test_two_saves_of_one_form_at_once_keep_exactly_one(app, factories, world):
     for trial in range(6):
         version = versions(app, world.cohort_id)[0]
 
-        def save(day: int):
+        def save(day: int, version: int = version, month: int = trial + 1):
             def post():
                 response = client_with_session(app, cookie).post(
                     f"/cohorts/{world.cohort_id}/schedule",
-                    data={"version": str(version), f"opens-{item.id}": f"2025-0{trial + 1}-{day:02d}", f"due-{item.id}": ""})
+                    data={"version": str(version), f"opens-{item.id}": f"2025-{month:02d}-{day:02d}",
+                          f"due-{item.id}": ""})
                 return response.status_code
             return post
 
@@ -296,7 +297,7 @@ HEADER = "course,item,opens_on,due_on\n"
 ])
 def test_bad_csv_lines_change_nothing(app, client, auth, world, body, status, messages):
     auth.login_as(world.trainer)
-    text = HEADER + "{c},item4,2025-06-01,2025-06-07\n".format(c=world.course.slug) + body.format(c=world.course.slug)
+    text = HEADER + f"{world.course.slug},item4,2025-06-01,2025-06-07\n" + body.format(c=world.course.slug)
     response = upload(client, world, text)
     page = response.get_data(as_text=True)
     assert response.status_code == status
@@ -537,7 +538,7 @@ def test_overdue_follows_the_cohorts_time_zone(app, world):
         cohort = cohort_of(world.cohort_id)
         columns = queries.columns_of(cohort, "en")
         # 21:00 UTC on 1 June is already 2 June in Tbilisi (UTC+4), not yet in London.
-        late = datetime(2025, 6, 1, 21, 0, tzinfo=timezone.utc)
+        late = datetime(2025, 6, 1, 21, 0, tzinfo=UTC)
         assert {s.user_id: s.overdue for s in queries.learner_summaries(cohort, columns, late)} == {
             world.learner.id: 1, world.learner2.id: 1}
         cohort.time_zone = "Europe/London"
