@@ -1,13 +1,13 @@
 """The demo cohort: "YPP 2025 — Marneuli" over the demo accounts of `flask --app wsgi demo`."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
 from app.assignments.models import MentorLink
 from app.auth.models import User
-from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, CohortCourse, Membership
+from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, CohortCourse, CohortItemDate, Membership
 from app.cohorts.services import enrol_in_courses
 from app.content.models import Course
 from app.core import audit
@@ -57,5 +57,19 @@ def create_demo_cohort() -> Cohort | None:
     # Every learner of the cohort (not only the demo ones) is enrolled in each of its courses.
     enrol_in_courses(list(db.session.scalars(select(Membership.user_id).where(
         Membership.cohort_id == cohort.id, Membership.role == LEARNER))), course_ids)
+    _demo_schedule(cohort)
     db.session.expire(cohort)
     return cohort
+
+
+def _demo_schedule(cohort: Cohort) -> None:
+    """One module a week from the Monday three weeks ago, once: the demo then shows dates, work
+    due this week and work overdue."""
+    from app.cohorts import schedule
+
+    if db.session.scalar(select(CohortItemDate.item_id).where(CohortItemDate.cohort_id == cohort.id).limit(1)):
+        return
+    today = date.today()
+    start = today - timedelta(days=today.weekday() + 21)
+    db.session.expire(cohort, ["courses"])
+    schedule.fill_weekly(schedule.Operator(), cohort, start)

@@ -20,16 +20,18 @@ from sqlalchemy.orm import aliased
 from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, Submission
 from app.auth.models import User
 from app.certificates.models import Certificate
-from app.cohorts.labels import risk_text, state_labels
+from app.cohorts.labels import kind_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort, Membership
 from app.cohorts.queries import Column, cells_for, learner_summaries
 from app.content.models import Course, ItemTranslation
 from app.core.dates import local_moment, programme_zone
 from app.extensions import db
+from app.learning.access import today_in
+from app.learning.models import Progress
 from app.quizzes.models import FINISHED, QuizAttempt
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-KINDS = ("progress", "quizzes", "rubric", "certificates")
+KINDS = ("progress", "quizzes", "rubric", "certificates", "schedule")
 
 
 def neutralise(value: Any) -> Any:
@@ -168,6 +170,34 @@ def certificates_csv(cohort: Cohort, lang: str) -> bytes:
                            for name, email, course, code, issued, revoked, reason in rows))
 
 
+def schedule_csv(cohort: Cohort, columns: list[Column], lang: str, now: datetime) -> bytes:
+    """One row per item: its course, dates, and how many learners have done it and have it
+    overdue (past its due day in the cohort's time zone, not done). Two queries."""
+    learners = db.session.scalar(select(func.count()).select_from(_learner_ids(cohort).subquery())) or 0
+    item_ids = [c.item_id for c in columns]
+    done = dict(db.session.execute(
+        select(Progress.item_id, func.count(Progress.id))
+        .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(item_ids))
+        .group_by(Progress.item_id)).all()) if item_ids else {}
+    today = today_in(cohort.time_zone, now)
+    courses = {course.id: course.title(lang) for course in cohort.courses}
+    header = [_("Course"), _("Item"), _("Title"), _("Kind"), _("Opens on"),
+              _("Due on (end of the day, %(zone)s)", zone=cohort.time_zone), _("Learners"), _("Learners done"),
+              _("Learners overdue")]
+    rows = []
+    for c in columns:
+        finished = done.get(c.item_id, 0)
+        late = learners - finished if c.due_on is not None and c.due_on < today else 0
+        rows.append([courses.get(c.course_id, ""), c.label, c.title, _kind(c.kind),
+                     c.opens_on.isoformat() if c.opens_on else "", c.due_on.isoformat() if c.due_on else "",
+                     learners, finished, max(0, late)])
+    return to_csv(header, rows)
+
+
+def _kind(kind: str) -> str:
+    return kind_labels().get(kind, kind)
+
+
 def build(kind: str, cohort: Cohort, columns: list[Column], lang: str, now: datetime) -> bytes:
     """The export of this kind (one of KINDS)."""
     if kind == "progress":
@@ -178,4 +208,6 @@ def build(kind: str, cohort: Cohort, columns: list[Column], lang: str, now: date
         return rubric_csv(cohort, columns, lang)
     if kind == "certificates":
         return certificates_csv(cohort, lang)
+    if kind == "schedule":
+        return schedule_csv(cohort, columns, lang, now)
     raise KeyError(kind)

@@ -223,3 +223,9 @@ def register() -> None:
 
 
 register()
+
+
+def touch(session: Session | scoped_session[Any], cohort_id: int) -> None:
+    """Give this cohort a new facts version when the transaction commits (a change the listener
+    does not see by itself: the cohort's schedule)."""
+    session.info.setdefault(_MARKS, set()).add(("cohort", cohort_id))

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from app.cohorts.labels import STATE_LABELS
+from app.cohorts.models import DEFAULT_TIME_ZONE
 from app.cohorts.queries import FILTER_STATES, Filters
 from app.config import LANGUAGE_NAMES
 
@@ -59,6 +60,40 @@ class SettingsForm(CohortForm):
                                         validators=[NumberRange(0, 1000, WHOLE)])
     risk_behind_points = IntegerField(_l("Percentage points behind the cohort's median"),
                                       validators=[NumberRange(0, 1000, WHOLE)])
+
+
+    time_zone = SelectField(_l("Time zone of the schedule's dates"), choices=[], default=DEFAULT_TIME_ZONE)
+    review_target_days = IntegerField(_l("Mentors should answer within (days)"), default=3,
+                                      validators=[NumberRange(1, 60, _l("Enter a whole number from 1 to 60."))])
+
+
+def time_zones() -> list[str]:
+    """The time zones a cohort may use: the IANA names Python knows (zoneinfo)."""
+    from zoneinfo import available_timezones
+
+    return sorted(name for name in available_timezones()
+                  if "/" in name and not name.startswith(("Etc/", "posix/", "right/", "SystemV/", "US/")))
+
+
+class ScheduleForm(FlaskForm):
+    """The schedule table: the item fields (opens-<id>, due-<id>) are read from the request by
+    the view; the version tells a stale form (another tab, another trainer)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class WeeklyForm(FlaskForm):
+    start = DateField(_l("Start date"), validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class ScheduleUploadForm(FlaskForm):
+    file = FileField(_l("CSV file"))
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class ReleaseForm(FlaskForm):
+    item_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
 
 
 class TrainerForm(FlaskForm):

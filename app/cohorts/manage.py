@@ -2,32 +2,38 @@
 by CSV (upload → preview → confirm), mentor allocation, and removing someone."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.auth.models import User
-from app.cohorts import allocation, enrolment, queries, reports, services
+from app.cohorts import allocation, enrolment, queries, reports, schedule, services
 from app.cohorts.forms import (
     ActionForm,
     AssignForm,
     BalanceForm,
     CohortForm,
     ConfirmForm,
+    ScheduleForm,
+    ScheduleUploadForm,
     SettingsForm,
     TrainerForm,
     UploadForm,
+    WeeklyForm,
     options,
+    time_zones,
 )
+from app.cohorts.labels import kind_labels
 from app.cohorts.models import MENTOR, TRAINER, Cohort, Membership
 from app.cohorts.roster import RosterError, decode_roster
 from app.cohorts.routes import load_cohort, mentor_choices
 from app.core.authz import can, require
+from app.core.dates import file_stamp
 from app.core.errors import Conflict, status_of
 from app.core.i18n import current_lang
 from app.core.views import commit_or_conflict
-from app.database import reload_expired
+from app.database import reload_expired, utcnow
 from app.extensions import db
 
 bp = Blueprint("cohort_admin", __name__)
@@ -71,11 +77,13 @@ def settings(cohort_id: int):
     cohort = load_cohort(cohort_id, "cohort.manage")
     form = SettingsForm(obj=cohort, courses=cohort.course_ids)
     form.courses.choices = options(_course_choices())
+    form.time_zone.choices = time_zones()
     if form.validate_on_submit():
         try:
             services.update_cohort(current_user, cohort, **{name: getattr(form, name).data for name in (
                 "name", "municipality", "language", "starts_on", "ends_on", "risk_inactive_days",
-                "risk_failed_attempts", "risk_unanswered_days", "risk_behind_points")})
+                "risk_failed_attempts", "risk_unanswered_days", "risk_behind_points", "time_zone",
+                "review_target_days")})
             if can(current_user, "cohort.admin"):
                 services.set_courses(current_user, cohort, queries.courses_by_id(form.courses.data))
         except services.CohortError as error:
@@ -106,6 +114,7 @@ def appoint(cohort_id: int):
             return redirect(url_for("cohort_admin.settings", cohort_id=cohort.id))
     settings_form = SettingsForm(formdata=None, obj=cohort, courses=cohort.course_ids)
     settings_form.courses.choices = options(_course_choices())
+    settings_form.time_zone.choices = time_zones()
     return _settings_page(cohort, settings_form, form, 400)
 
 
@@ -254,3 +263,151 @@ def balance(cohort_id: int):
             flash(message, "success" if not result.left_without else "info")
             return redirect(url_for("cohort_admin.mentors", cohort_id=cohort.id))
     return _mentors_page(cohort, _assign_form(cohort, formdata=None), form, 400)
+
+
+# -- the schedule --------------------------------------------------------------------------------
+
+def _schedule_page(cohort: Cohort, *, form: ScheduleForm | None = None, weekly_form: WeeklyForm | None = None,
+                   upload_form: ScheduleUploadForm | None = None, typed: dict[str, str] | None = None,
+                   problems: dict[str, str] | None = None, error: str = "", lines=(), status: int = 200,
+                   conflict: bool = False):
+    tables = schedule.course_tables(cohort, current_lang())
+    version = cohort.schedule_version or 0
+    current = {}
+    for table in tables:
+        for item in table.items:
+            current[f"opens-{item.id}"] = item.opens_on.isoformat() if item.opens_on else ""
+            current[f"due-{item.id}"] = item.due_on.isoformat() if item.due_on else ""
+    # After a conflict the form carries the current version (saving again is a decision taken
+    # with the current dates shown beside what was typed).
+    form = form or ScheduleForm(formdata=None)
+    form.version.data = version
+    weekly_form = weekly_form or WeeklyForm(formdata=None, start=cohort.starts_on)
+    weekly_form.version.data = version
+    upload_form = upload_form or ScheduleUploadForm(formdata=None)
+    upload_form.version.data = version
+    return render_template("cohorts/schedule.html", cohort=cohort, tables=tables, form=form,
+                           weekly_form=weekly_form, upload_form=upload_form,
+                           clear_form=ScheduleForm(formdata=None, version=version),
+                           values={**current, **(typed or {})}, current=current if conflict else {},
+                           problems=problems or {}, error=error, lines=lines, kinds=kind_labels(),
+                           start=weekly_form.start.data or cohort.starts_on), status
+
+
+def _typed_dates(cohort_items) -> tuple[dict[int, tuple[str, str]], dict[str, str]]:
+    """The dates typed in the schedule table: by item id, and by field name (to show them again)."""
+    typed: dict[int, tuple[str, str]] = {}
+    fields: dict[str, str] = {}
+    for item in cohort_items:
+        opens_name, due_name = f"opens-{item.id}", f"due-{item.id}"
+        if opens_name in request.form or due_name in request.form:
+            opens, due = request.form.get(opens_name, "")[:20], request.form.get(due_name, "")[:20]
+            typed[item.id] = (opens, due)
+            fields[opens_name], fields[due_name] = opens, due
+    return typed, fields
+
+
+@bp.get("/cohorts/<int:cohort_id>/schedule")
+@login_required
+def schedule_page(cohort_id: int):
+    return _schedule_page(load_cohort(cohort_id, "cohort.manage"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/schedule")
+@login_required
+def schedule_save(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    typed, fields = _typed_dates(schedule.schedule_items(cohort))
+    try:
+        with commit_or_conflict():
+            changed = schedule.set_dates(current_user, cohort, typed, form.version.data)
+    except schedule.ScheduleError as error:
+        db.session.rollback()
+        reload_expired(cohort)
+        return _schedule_page(cohort, typed=fields, problems=error.problems, error=str(error),
+                              status=status_of(error))
+    except Conflict as conflict:
+        reload_expired(cohort)
+        return _schedule_page(cohort, typed=fields, error=str(conflict) or str(schedule.STALE),
+                              status=status_of(conflict), conflict=True)
+    flash(ngettext("Saved: the dates of %(num)d item changed.", "Saved: the dates of %(num)d items changed.",
+                   changed), "success")
+    return redirect(url_for("cohort_admin.schedule_page", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/schedule/weekly")
+@login_required
+def schedule_weekly(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = WeeklyForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _schedule_page(cohort, weekly_form=form, status=400)
+    try:
+        with commit_or_conflict():
+            changed = schedule.fill_weekly(current_user, cohort, form.start.data, form.version.data)
+    except (schedule.ScheduleError, Conflict) as error:
+        db.session.rollback()
+        reload_expired(cohort)
+        form.start.errors = [*form.start.errors, str(error)]
+        return _schedule_page(cohort, weekly_form=form, status=status_of(error))
+    flash(ngettext("One module a week: the dates of %(num)d item changed.",
+                   "One module a week: the dates of %(num)d items changed.", changed), "success")
+    return redirect(url_for("cohort_admin.schedule_page", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/schedule/clear")
+@login_required
+def schedule_clear(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with commit_or_conflict():
+            schedule.clear(current_user, cohort, form.version.data)
+    except Conflict as conflict:
+        reload_expired(cohort)
+        return _schedule_page(cohort, error=str(conflict), status=status_of(conflict))
+    flash(_("The cohort's own dates were removed."), "success")
+    return redirect(url_for("cohort_admin.schedule_page", cohort_id=cohort.id))
+
+
+@bp.get("/cohorts/<int:cohort_id>/schedule.csv")
+@login_required
+def schedule_download(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    response = make_response(schedule.schedule_csv(cohort, current_lang()))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="cohort-{cohort.id}-schedule-{file_stamp(utcnow())}.csv"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/cohorts/<int:cohort_id>/schedule/upload")
+@login_required
+def schedule_upload(cohort_id: int):
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    form = ScheduleUploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = request.files.get(form.file.name)
+    try:
+        if upload is None or not upload.filename:
+            raise schedule.ScheduleError(_("Choose a CSV file."))
+        data = upload.stream.read(schedule.MAX_BYTES + 1)
+        with commit_or_conflict():
+            changed = schedule.import_csv(current_user, cohort, data, form.version.data)
+    except (schedule.ScheduleError, Conflict) as error:
+        db.session.rollback()
+        reload_expired(cohort)
+        return _schedule_page(cohort, error=str(error), lines=getattr(error, "lines", []),
+                              status=status_of(error))
+    flash(ngettext("Imported: the dates of %(num)d item changed.", "Imported: the dates of %(num)d items changed.",
+                   changed), "success")
+    return redirect(url_for("cohort_admin.schedule_page", cohort_id=cohort.id))

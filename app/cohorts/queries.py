@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
@@ -17,11 +17,12 @@ from sqlalchemy.orm import aliased
 from app.assignments.models import APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, MentorLink, Submission
 from app.auth.models import User
 from app.cohorts.facts import cached as cached_facts
-from app.cohorts.models import LEARNER, MENTOR, TRAINER, Cohort, Membership
+from app.cohorts.models import DEFAULT_TIME_ZONE, LEARNER, MENTOR, TRAINER, Cohort, CohortItemDate, Membership
 from app.cohorts.risk import Risk, RiskRules, median_percent, risks_of
 from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, ItemTranslation
 from app.database import UTCDateTime
 from app.extensions import db
+from app.learning.access import today_in
 from app.learning.models import Progress
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
 
@@ -41,6 +42,11 @@ class Column:
     required: bool
     title: str
     label: str  # "2.3": third item of the second course
+    # The item's dates in the cohort (its own, else the course's pacing; app/cohorts/schedule.py).
+    opens_on: date | None = None
+    due_on: date | None = None
+    slug: str = ""
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -84,6 +90,10 @@ class LearnerSummary:
     oldest_changes_requested_at: datetime | None = None
     percent: float = 0.0
     risks: list[Risk] = field(default_factory=list)
+    # Items done, by due date (only items with a due date): what the overdue count is worked out from.
+    done_by_due: dict[date, int] = field(default_factory=dict)
+    # Items past their due date and not done, today (worked out per view: it depends on the day).
+    overdue: int = 0
 
     def tally(self, course_id: int) -> CourseTally:
         return self.courses.setdefault(course_id, CourseTally())
@@ -101,12 +111,17 @@ class LearnerSummary:
             return all(self.courses.get(c, _NO_TALLY).has(NOT_STARTED) for c in course_ids)
         return any(self.courses.get(c, _NO_TALLY).has(state) for c in course_ids)
 
-    def with_risks(self, risks: list[Risk]) -> LearnerSummary:
-        """A copy with these risks; the facts (courses included) are shared, and never changed."""
+    def with_risks(self, risks: list[Risk], overdue: int = 0) -> LearnerSummary:
+        """A copy with these risks and overdue count; the facts (courses included) are shared,
+        and never changed."""
         return LearnerSummary(self.user_id, self.name, self.email, self.municipality, self.organisation,
                               self.joined_at, self.mentor_id, self.mentor_name, self.courses,
                               self.last_activity_at, self.worst_failed_attempts,
-                              self.oldest_changes_requested_at, self.percent, risks)
+                              self.oldest_changes_requested_at, self.percent, risks, self.done_by_due, overdue)
+
+    def overdue_on(self, today: date, due_counts: dict[date, int]) -> int:
+        """How many items were due before `today` and are not done (due_counts: items by due date)."""
+        return sum(count - self.done_by_due.get(day, 0) for day, count in due_counts.items() if day < today)
 
     def saw(self, moment: datetime | None) -> None:
         if moment is not None and (self.last_activity_at is None or moment > self.last_activity_at):
@@ -163,23 +178,43 @@ def learners_without_mentor(cohort: Cohort) -> int:
 # -- columns -------------------------------------------------------------------------------
 
 def columns_of(cohort: Cohort, lang: str) -> list[Column]:
-    """The cohort's live items in course order, titled in lang (else English): two queries."""
+    """The cohort's live items in course order, titled in lang (else English), with their dates
+    in the cohort: two queries."""
+    from app.cohorts.schedule import Pacing, paced_dates
+
     course_ids = cohort.course_ids
     if not course_ids:
         return []
     order = {course_id: index for index, course_id in enumerate(course_ids)}
-    items = sorted(db.session.scalars(select(Item).where(Item.course_id.in_(course_ids), Item.retired_at.is_(None))),
-                   key=lambda item: (order[item.course_id], item.position, item.id))
+    rows = sorted(db.session.execute(
+        select(Item, CohortItemDate.item_id, CohortItemDate.opens_on, CohortItemDate.due_on)
+        .outerjoin(CohortItemDate, and_(CohortItemDate.item_id == Item.id, CohortItemDate.cohort_id == cohort.id))
+        .where(Item.course_id.in_(course_ids), Item.retired_at.is_(None))).all(),
+        key=lambda row: (order[row[0].course_id], row[0].position, row[0].id))
+    titles = item_titles([row[0].id for row in rows], lang)
+    columns, counters = [], dict.fromkeys(course_ids, 0)
+    for item, own, opens_on, due_on in rows:
+        counters[item.course_id] += 1
+        if own is None:
+            paced = paced_dates(Pacing.of(item.id, item.pacing), cohort.starts_on)
+            opens_on, due_on = paced.opens_on, paced.due_on
+        columns.append(Column(item_id=item.id, course_id=item.course_id, kind=item.kind, required=item.required,
+                              title=titles.get(item.id) or item.slug,
+                              label=f"{order[item.course_id] + 1}.{counters[item.course_id]}",
+                              opens_on=opens_on, due_on=due_on, slug=item.slug,
+                              requires=tuple(item.requires or ())))
+    return columns
+
+
+def item_titles(item_ids: list[int], lang: str) -> dict[int, str]:
+    """The items' titles in lang, else in English (items without either are left out): one query."""
+    if not item_ids:
+        return {}
     titles = {(item_id, tr_lang): title for item_id, tr_lang, title in db.session.execute(
         select(ItemTranslation.item_id, ItemTranslation.lang, ItemTranslation.title).where(
-            ItemTranslation.item_id.in_([item.id for item in items]), ItemTranslation.lang.in_({lang, "en"})))}
-    columns, counters = [], dict.fromkeys(course_ids, 0)
-    for item in items:
-        counters[item.course_id] += 1
-        title = titles.get((item.id, lang)) or titles.get((item.id, "en")) or item.slug
-        columns.append(Column(item_id=item.id, course_id=item.course_id, kind=item.kind, required=item.required,
-                              title=title, label=f"{order[item.course_id] + 1}.{counters[item.course_id]}"))
-    return columns
+            ItemTranslation.item_id.in_(item_ids), ItemTranslation.lang.in_({lang, "en"})))}
+    found = {item_id: titles.get((item_id, lang)) or titles.get((item_id, "en")) for item_id in item_ids}
+    return {item_id: title for item_id, title in found.items() if title}
 
 
 def required_counts(columns: list[Column]) -> dict[int, int]:
@@ -206,16 +241,55 @@ def learner_summaries(cohort: Cohort, columns: list[Column], now: datetime) -> l
     `now` and the cohort's rules, are worked out here on each call, on copies of the cached facts.
     """
     key = ("summaries", cohort.id, cohort.created_at, cohort.facts_version, tuple(cohort.course_ids),
-           tuple((c.item_id, c.course_id, c.kind, c.required) for c in columns))
+           tuple((c.item_id, c.course_id, c.kind, c.required, c.due_on) for c in columns))
     facts, median = cached_facts(db.session, key, lambda: _learner_facts(cohort, columns))
     rules = RiskRules.of(cohort)
+    due_counts = due_counts_of(columns)
+    today = today_in(cohort.time_zone or DEFAULT_TIME_ZONE, now)
     summaries = []
     for summary in facts:
         # A summary has the attributes the rules read (LearnerFacts'); most learners have no
         # risk and are shown as cached (their risks: the empty list, never changed).
-        risks = risks_of(summary, median=median, now=now, rules=rules)
-        summaries.append(summary.with_risks(risks) if risks else summary)
+        overdue = summary.overdue_on(today, due_counts) if due_counts else 0
+        risks = risks_of(summary, median=median, now=now, rules=rules, overdue=overdue)
+        summaries.append(summary.with_risks(risks, overdue) if risks or overdue else summary)
     return summaries
+
+
+def due_counts_of(columns: list[Column]) -> dict[date, int]:
+    """How many of these items are due on each day."""
+    counts: dict[date, int] = {}
+    for column in columns:
+        if column.due_on is not None:
+            counts[column.due_on] = counts.get(column.due_on, 0) + 1
+    return counts
+
+
+def overdue_by_item(cohort: Cohort, summaries: list[LearnerSummary], columns: list[Column], now: datetime,
+                    time_zone: str) -> dict[int, int]:
+    """For each item past its due date that some learners have not done, how many (item_done_counts)."""
+    today = today_in(time_zone or DEFAULT_TIME_ZONE, now)
+    past = [c for c in columns if c.due_on is not None and c.due_on < today]
+    if not past or not summaries:
+        return {}
+    done = item_done_counts(cohort, columns)
+    found = {c.item_id: len(summaries) - done.get(c.item_id, 0) for c in past}
+    return {item_id: count for item_id, count in found.items() if count > 0}
+
+
+def item_done_counts(cohort: Cohort, columns: list[Column]) -> dict[int, int]:
+    """How many of the cohort's learners have done each item that has a due date: one query,
+    kept with the cohort's facts (progress and members bump their version)."""
+    dated = [c.item_id for c in columns if c.due_on is not None]
+    key = ("item_done", cohort.id, cohort.created_at, cohort.facts_version, tuple(dated))
+
+    def compute() -> dict[int, int]:
+        return dict(db.session.execute(
+            select(Progress.item_id, func.count(Progress.id))
+            .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(dated))
+            .group_by(Progress.item_id)).all()) if dated else {}
+
+    return cached_facts(db.session, key, compute)
 
 
 def _learner_facts(cohort: Cohort, columns: list[Column]) -> tuple[tuple[LearnerSummary, ...], float]:
@@ -223,7 +297,7 @@ def _learner_facts(cohort: Cohort, columns: list[Column]) -> tuple[tuple[Learner
     summaries = _members(cohort)
     item_ids = [column.item_id for column in columns]
     if item_ids:
-        _add_progress(summaries, cohort, item_ids)
+        _add_progress(summaries, cohort, item_ids, columns)
         _add_quizzes(summaries, cohort, item_ids)
         _add_submissions(summaries, cohort, item_ids)
     course_ids = list(cohort.course_ids)
@@ -255,20 +329,32 @@ def _members(cohort: Cohort) -> dict[int, LearnerSummary]:
     return found
 
 
-def _add_progress(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids: list[int]) -> None:
+def _add_progress(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids: list[int],
+                  columns: list[Column] | None = None) -> None:
+    # With a schedule, also the items done per due date (one more count per distinct due date,
+    # in the same statement): the overdue counts come from these.
+    by_due: dict[date, list[int]] = {}
+    for column in columns or ():
+        if column.due_on is not None:
+            by_due.setdefault(column.due_on, []).append(column.item_id)
+    days = sorted(by_due)
     rows = db.session.execute(
         select(Progress.user_id, Item.course_id,
                func.count(case((Item.required.is_(True), Progress.id))),
                func.count(case((Item.kind == LESSON, Progress.id))),
-               func.max(case((Item.kind == LESSON, Progress.completed_at))))
+               func.max(case((Item.kind == LESSON, Progress.completed_at))),
+               *[func.count(case((Progress.item_id.in_(by_due[day]), Progress.id))) for day in days])
         .join(Item, Item.id == Progress.item_id)
         .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(item_ids))
         .group_by(Progress.user_id, Item.course_id)).all()
-    for user_id, course_id, required_done, lessons_done, last_lesson_at in rows:
+    for user_id, course_id, required_done, lessons_done, last_lesson_at, *per_day in rows:
         summary = summaries[user_id]
         tally = summary.tally(course_id)
         tally.required_done, tally.lessons_done = required_done, lessons_done
         summary.saw(last_lesson_at)
+        for day, count in zip(days, per_day, strict=True):
+            if count:
+                summary.done_by_due[day] = summary.done_by_due.get(day, 0) + count
 
 
 def _add_quizzes(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids: list[int]) -> None:

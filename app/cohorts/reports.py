@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.assignments.models import SUBMITTED, MentorLink, Review, Revision, Submission
 from app.auth.models import User
 from app.cohorts.facts import cached as cached_facts
-from app.cohorts.models import LEARNER, MENTOR, Cohort, Membership
+from app.cohorts.models import LEARNER, MENTOR, Cohort, CohortCourse, Membership
 from app.cohorts.queries import (
     PAGE_SIZE,
     Column,
@@ -23,6 +23,7 @@ from app.cohorts.queries import (
     columns_of,
     learner_summaries,
     matrix,
+    overdue_by_item,
     required_counts,
 )
 from app.cohorts.risk import median_percent
@@ -232,6 +233,10 @@ class Dashboard:
     mentors: list[MentorLoad]
     funnel: list[FunnelRow]
     municipalities: list[str]
+    # The items past their due date that some learners have not done, with how many.
+    overdue_items: list[tuple[Column, int]]
+    # Whether the cohort has dates at all (the overdue column is shown only then).
+    scheduled: bool
 
 
 def dashboard(cohort: Cohort, filters: Filters, lang: str, now: datetime, page_size: int = PAGE_SIZE) -> Dashboard:
@@ -241,11 +246,14 @@ def dashboard(cohort: Cohort, filters: Filters, lang: str, now: datetime, page_s
     summaries = learner_summaries(cohort, columns, now)
     item_ids = [c.item_id for c in columns]
     at_risk = sorted((s for s in summaries if s.risks), key=lambda s: (-len(s.risks), s.name.casefold()))
+    overdue = overdue_by_item(cohort, summaries, columns, now, cohort.time_zone)
     return Dashboard(
         cohort=cohort, columns=columns, matrix=matrix(summaries, columns, filters, cohort, page_size),
         learners=len(summaries), at_risk=at_risk, median=median_percent([s.percent for s in summaries]),
         mentors=cached_mentor_loads(cohort, item_ids), funnel=funnel(cohort, summaries, columns),
-        municipalities=sorted({s.municipality for s in summaries if s.municipality}))
+        municipalities=sorted({s.municipality for s in summaries if s.municipality}),
+        overdue_items=[(c, overdue[c.item_id]) for c in columns if c.item_id in overdue],
+        scheduled=any(c.due_on is not None or c.opens_on is not None for c in columns))
 
 
 def chart_data(cohort: Cohort, kind: str, lang: str) -> list:
@@ -263,3 +271,73 @@ def weekly(series: list[tuple[date, float]], weeks: int = 26) -> list[tuple[date
     for day, value in series:
         last[day.isocalendar()[:2]] = (day, value)
     return list(last.values())[-weeks:]
+
+
+# -- early releases for one learner -------------------------------------------------------------
+
+@dataclass
+class ReleaseRow:
+    item_id: int
+    course: str
+    title: str
+    lock: object | None  # learning's Lock: why it is closed (None: released, open)
+    opens_on: date | None
+    needs: list[str]  # titles of the items to finish first
+
+
+@dataclass
+class Releases:
+    locked: list[ReleaseRow]
+    released: list[ReleaseRow]
+
+
+def releases(cohort: Cohort, learner: User, columns: list[Column], lang: str, now: datetime) -> Releases:
+    """The learner's locked items in the cohort's courses, and the items released early for
+    them here: three queries whatever the number of courses.
+
+    The locks are learning's rules (app.learning.access.locks) over this cohort's dates, its
+    releases and the learner's finished items. A learner's schedule in a course comes from the
+    cohort their work there belongs to (the first they joined with it, app/cohorts/scope.py);
+    for a course where that is another cohort, learning's own outline says what is locked.
+    """
+    from app.cohorts.schedule import released_items
+    from app.learning.access import ItemDates, ItemFacts, Schedule, locks, today_in
+    from app.learning.queries import course_outline
+
+    course_ids = cohort.course_ids
+    first: dict[int, int] = {}
+    for course_id, cohort_id in db.session.execute(
+            select(CohortCourse.course_id, Membership.cohort_id)
+            .join(Membership, Membership.cohort_id == CohortCourse.cohort_id)
+            .where(Membership.user_id == learner.id, Membership.role == LEARNER,
+                   CohortCourse.course_id.in_(course_ids))
+            .order_by(Membership.created_at, Membership.id)):
+        first.setdefault(course_id, cohort_id)
+    released = released_items(cohort, learner.id)
+    item_ids = [c.item_id for c in columns]
+    done_ids = set(db.session.scalars(select(Progress.item_id).where(
+        Progress.user_id == learner.id, Progress.item_id.in_(item_ids)))) if item_ids else set()
+    schedule = Schedule(cohort_id=cohort.id, time_zone=cohort.time_zone, today=today_in(cohort.time_zone, now),
+                        dates={c.item_id: ItemDates(c.opens_on, c.due_on) for c in columns},
+                        released=frozenset(released))
+    found = Releases([], [])
+    for course in cohort.courses:
+        shown = [c for c in columns if c.course_id == course.id]
+        titles = {c.slug: c.title for c in shown}
+        if first.get(course.id, cohort.id) == cohort.id:
+            rows = [(c.item_id, c.title) for c in shown]
+            locked = locks([ItemFacts(c.item_id, c.slug, c.requires) for c in shown],
+                           {c.slug for c in shown if c.item_id in done_ids}, schedule)
+        else:  # their schedule in this course comes from another cohort
+            outline = course_outline(learner, course, lang)
+            rows = [(row.item.id, row.title) for row in outline.rows]
+            locked = {row.item.id: row.lock for row in outline.rows if row.lock is not None}
+        for item_id, title in rows:
+            lock = locked.get(item_id)
+            entry = ReleaseRow(item_id, course.title(lang), title, lock, lock.opens_on if lock else None,
+                               [titles.get(slug, slug) for slug in lock.missing] if lock else [])
+            if item_id in released:
+                found.released.append(entry)
+            elif lock is not None:
+                found.locked.append(entry)
+    return found

@@ -18,6 +18,7 @@ from app.cohorts.models import (
 )
 
 INACTIVE, FAILED_QUIZ, CHANGES_UNANSWERED, BEHIND = "inactive", "failed_quiz", "changes_unanswered", "behind"
+BEHIND_SCHEDULE = "behind_schedule"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class RiskRules:
     failed_attempts: int = DEFAULT_FAILED_ATTEMPTS
     unanswered_days: int = DEFAULT_UNANSWERED_DAYS
     behind_points: int = DEFAULT_BEHIND_POINTS
+    # Behind schedule from this many overdue items (not a setting of the cohort: the schedule
+    # itself is; 0 switches the rule off).
+    overdue_items: int = 1
 
     @classmethod
     def of(cls, cohort) -> RiskRules:
@@ -70,13 +74,15 @@ class HasFacts(Protocol):
     def percent(self) -> float: ...
 
 
-def risks_of(facts: HasFacts, *, median: float, now: datetime, rules: RiskRules) -> list[Risk]:
+def risks_of(facts: HasFacts, *, median: float, now: datetime, rules: RiskRules, overdue: int = 0) -> list[Risk]:
     """The reasons this learner needs attention, most urgent kinds first; empty when none.
 
     - inactive: nothing done for `inactive_days` (counted from joining when nothing was ever done);
     - failed_quiz: `failed_attempts` or more failed attempts at a quiz not passed since;
     - changes_unanswered: a mentor asked for changes `unanswered_days` ago or more, still open;
-    - behind: completion `behind_points` or more percentage points below the cohort's median.
+    - behind: completion `behind_points` or more percentage points below the cohort's median;
+    - behind_schedule: `overdue_items` or more items past their due date and not done
+      (`overdue`, counted by the caller from the cohort's schedule and today's day).
 
     A threshold of 0 switches its rule off.
     """
@@ -94,4 +100,6 @@ def risks_of(facts: HasFacts, *, median: float, now: datetime, rules: RiskRules)
     gap = median - facts.percent
     if rules.behind_points > 0 and gap >= rules.behind_points:
         found.append(Risk(BEHIND, round(gap)))
+    if rules.overdue_items > 0 and overdue >= rules.overdue_items:
+        found.append(Risk(BEHIND_SCHEDULE, overdue))
     return found

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
-from app.cohorts import allocation, announcements, charts, exports, queries, reports
+from app.cohorts import allocation, announcements, charts, exports, queries, reports, schedule
 from app.cohorts import announcements_queries as message_queries
 from app.cohorts.access import trains_any_expression
 from app.cohorts.announcements_forms import MessageForm
@@ -31,14 +31,16 @@ from app.cohorts.forms import (
     ActionForm,
     FilterForm,
     LearnerMentorForm,
+    ReleaseForm,
     fill_filter_choices,
     filters_from,
     options,
     prepare_filter_form,
 )
-from app.cohorts.labels import STATE_SYMBOLS, chart_labels, risk_text, state_labels
+from app.cohorts.labels import RISK_EXPLANATIONS, RISK_NAMES, STATE_SYMBOLS, chart_labels, risk_text, state_labels
 from app.cohorts.models import LEARNER, Cohort
 from app.cohorts.services import CohortError, membership_of
+from app.content.models import Item
 from app.content.render import render_markdown
 from app.core.authz import can, require
 from app.core.dates import file_stamp
@@ -129,6 +131,7 @@ def dashboard(cohort_id: int):
     args = {name: request.args[name] for name in FILTER_ARGS if name in request.args}
     return render_template("cohorts/dashboard.html", cohort=cohort, board=board, form=form, labels=state_labels(),
                            symbols=STATE_SYMBOLS, risk_text=risk_text, page_args=args,
+                           risk_explanations=RISK_EXPLANATIONS, risk_names=RISK_NAMES,
                            may_manage=can(current_user, "cohort.manage", cohort))
 
 
@@ -137,13 +140,62 @@ def dashboard(cohort_id: int):
 def learner(cohort_id: int, user_id: int):
     cohort = load_cohort(cohort_id)
     person = load_learner(cohort, user_id)
-    page = reports.learner_page(cohort, person, queries.columns_of(cohort, current_lang()))
+    columns = queries.columns_of(cohort, current_lang())
+    page = reports.learner_page(cohort, person, columns)
     form = LearnerMentorForm(mentor_id=page.mentor.id if page.mentor else 0)
     form.mentor_id.choices = options(mentor_choices(cohort, _("No mentor")))
+    may_manage = can(current_user, "cohort.manage", cohort)
+    releases = reports.releases(cohort, person, columns, current_lang(), utcnow()) if may_manage else None
     return render_template("cohorts/learner.html", cohort=cohort, page=page, form=form, labels=state_labels(),
                            symbols=STATE_SYMBOLS, remove_form=ActionForm(),
-                           membership=membership_of(cohort, person.id),
-                           may_manage=can(current_user, "cohort.manage", cohort))
+                           membership=membership_of(cohort, person.id), may_manage=may_manage,
+                           releases=releases,
+                           release_form=ActionForm())
+
+
+def _release_item(cohort: Cohort, person: User):
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return form, db.session.get(Item, form.item_id.data)
+
+
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/release")
+@login_required
+def release(cohort_id: int, user_id: int):
+    """Open one locked item now for this learner (idempotent)."""
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    person = load_learner(cohort, user_id)
+    _form, item = _release_item(cohort, person)
+    try:
+        with commit_or_conflict():
+            schedule.release(current_user, cohort, person, item)
+    except schedule.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    except Conflict:  # the same release twice at once: it is there
+        pass
+    else:
+        flash(_("Released: %(name)s can open it now.", name=person.display_name), "success")
+    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
+
+
+@bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/unrelease")
+@login_required
+def unrelease(cohort_id: int, user_id: int):
+    """Take an early release back: the item's date and prerequisites hold again."""
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    person = load_learner(cohort, user_id)
+    _form, item = _release_item(cohort, person)
+    try:
+        with commit_or_conflict():
+            schedule.unrelease(current_user, cohort, person, item)
+    except schedule.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("The early release was taken back."), "success")
+    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
 
 
 @bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/mentor")

@@ -78,8 +78,10 @@ def create_cohort(actor, *, name: str, municipality: str = "", language: str = "
 
 def update_cohort(actor, cohort: Cohort, *, name: str, municipality: str, language: str,
                   starts_on: date | None, ends_on: date | None, risk_inactive_days: int,
-                  risk_failed_attempts: int, risk_unanswered_days: int, risk_behind_points: int) -> None:
-    """Change a cohort's details and its at-risk thresholds (its trainers and admins).
+                  risk_failed_attempts: int, risk_unanswered_days: int, risk_behind_points: int,
+                  time_zone: str | None = None, review_target_days: int | None = None) -> None:
+    """Change a cohort's details and its at-risk thresholds (its trainers and admins); with
+    them, the time zone of its schedule and the mentors' turnaround target (1–60 days).
 
     Raises AccessDenied (404 for people outside the cohort) or CohortError.
     """
@@ -88,6 +90,16 @@ def update_cohort(actor, cohort: Cohort, *, name: str, municipality: str, langua
     for value in (risk_inactive_days, risk_failed_attempts, risk_unanswered_days, risk_behind_points):
         if value is None or not 0 <= value <= 1000:
             raise CohortError(_("Thresholds are whole numbers from 0 to 1000."))
+    if time_zone is not None and time_zone != cohort.time_zone:
+        if not _known_time_zone(time_zone):
+            raise CohortError(_("Choose a time zone from the list."))
+        cohort.time_zone = time_zone
+        # The dates now fall on other moments: the dashboard's overdue counts and the forms change.
+        cohort.schedule_version = (cohort.schedule_version or 0) + 1
+    if review_target_days is not None:
+        if not 1 <= review_target_days <= 60:
+            raise CohortError(_("The mentors' target is a whole number of days from 1 to 60."))
+        cohort.review_target_days = review_target_days
     cohort.name, cohort.municipality, cohort.language = name.strip(), (municipality or "").strip(), language
     cohort.starts_on, cohort.ends_on = starts_on, ends_on
     cohort.risk_inactive_days, cohort.risk_failed_attempts = risk_inactive_days, risk_failed_attempts
@@ -95,6 +107,18 @@ def update_cohort(actor, cohort: Cohort, *, name: str, municipality: str, langua
     cohort.updated_at = utcnow()
     db.session.flush()
     audit.record("cohort_update", actor=actor, target=f"Cohort:{cohort.id}")
+
+
+def _known_time_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or "/" not in name or name.startswith(("posix/", "right/")):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def set_courses(actor, cohort: Cohort, courses: Iterable[Course]) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.cohorts.risk import (BEHIND, CHANGES_UNANSWERED, FAILED_QUIZ, INACTIVE, LearnerFacts, Risk, RiskRules,
+from app.cohorts.risk import (BEHIND, BEHIND_SCHEDULE, CHANGES_UNANSWERED, FAILED_QUIZ, INACTIVE, LearnerFacts, Risk, RiskRules,
                               median_percent, risks_of)
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -58,3 +58,18 @@ def test_risk_rules(learner, median, rules, expected):
 @pytest.mark.parametrize("percents, median", [([], 0.0), ([10], 10.0), ([0, 10, 100], 10.0), ([0, 10, 20, 100], 15.0)])
 def test_median(percents, median):
     assert median_percent(percents) == median
+
+
+@pytest.mark.parametrize("learner, overdue, rules, expected", [
+    # behind schedule: items past their due date and not finished (counted by the caller)
+    (facts(), 0, RULES, []),
+    (facts(), 1, RULES, [Risk(BEHIND_SCHEDULE, 1)]),
+    (facts(), 4, RULES, [Risk(BEHIND_SCHEDULE, 4)]),
+    (facts(), 2, RiskRules(overdue_items=3), []),
+    (facts(), 3, RiskRules(overdue_items=3), [Risk(BEHIND_SCHEDULE, 3)]),
+    (facts(), 5, RiskRules(0, 0, 0, 0, 0), []),  # 0 switches it off
+    # after the other reasons
+    (facts(last=20, percent=0), 2, RULES, [Risk(INACTIVE, 20), Risk(BEHIND, 50), Risk(BEHIND_SCHEDULE, 2)]),
+])
+def test_behind_schedule(learner, overdue, rules, expected):
+    assert risks_of(learner, median=50.0, now=NOW, rules=rules, overdue=overdue) == expected

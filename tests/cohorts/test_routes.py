@@ -91,6 +91,16 @@ ROUTES = [
     ("POST", "/cohorts/{c}/messages/new", MESSAGE, dict(ok=302)),
     # A message to the learner: they, the cohort's trainer and admins read it (tests/cohorts/test_announcements.py).
     ("GET", "/messages/{a}", None, dict(learner=200)),
+    ("GET", "/cohorts/{c}/exports/schedule.csv", None, {}),
+    ("GET", "/cohorts/{c}/schedule", None, {}),
+    ("POST", "/cohorts/{c}/schedule", {"version": "0"}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/schedule/weekly", {"start": "2025-03-03"}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/schedule/clear", {}, dict(ok=302)),
+    ("GET", "/cohorts/{c}/schedule.csv", None, {}),
+    ("POST", "/cohorts/{c}/schedule/upload", {"file": lambda app, w: (io.BytesIO(b"course,item,opens_on,due_on\n"),
+                                                                       "s.csv")}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/learners/{l}/release", {"item_id": lambda app, w: str(w.item(4).id)}, dict(ok=302)),
+    ("POST", "/cohorts/{c}/learners/{l}/unrelease", {"item_id": lambda app, w: str(w.item(4).id)}, dict(ok=302)),
 ]
 ROLES = ("anonymous", "learner", "mentor", "trainer", "other_trainer", "admin")
 
@@ -128,6 +138,7 @@ def test_every_cohort_route_is_in_the_table(app):
         r"<int:membership_id>", "{m}", re.sub(r"<kind>", "KIND", re.sub(r"<int:announcement_id>", "{a}", rule)))))
         for rule in rules}
     tested = {re.sub(r"/(completion|scores|progress|quizzes|rubric|certificates)\b", "/KIND", path) for path in tested}
+    tested = {re.sub(r"/exports/schedule\.csv", "/exports/KIND.csv", path) for path in tested}
     assert normalised == tested
 
 

@@ -50,7 +50,9 @@ PAGES: dict[str, tuple[str, int]] = {
     "verify": ("anonymous", 1),
     "cohorts": ("trainer", 4),
     "cohort dashboard": ("trainer", 12),  # per-learner facts cached per cohort version (issue 18)
-    "cohort learner page": ("trainer", 20),
+    # +3 (issue 14): the learner's locked items — which cohort gives their schedule, its early releases
+    # for them, their finished items.
+    "cohort learner page": ("trainer", 23),
     "admin users": ("admin", 7),
     "admin certificates": ("admin", 4),
     "authoring": ("admin", 3),

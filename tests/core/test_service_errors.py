@@ -21,6 +21,7 @@ from app.auth.services import (
     WrongPassword,
 )
 from app.certificates.services import CertificateError, RevocationError
+from app.cohorts.schedule import ScheduleError, ScheduleTooLarge
 from app.cohorts.roster import RosterError
 from app.cohorts.services import CohortError
 from app.core.authz import AccessDenied
@@ -75,6 +76,8 @@ STATUSES = [
     (AnswerTooLong, 400),
     (NotALesson, 400),
     (ItemLocked, 403),
+    (ScheduleError, 400),
+    (ScheduleTooLarge, 413),
 ]
 
 

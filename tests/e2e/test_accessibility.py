@@ -68,7 +68,7 @@ def pages_for(role: str, world: dict) -> list[str]:
         "mentor": ["/", "/review", f"/review/{world['submission']}", "/notices"],
         "trainer": ["/", "/cohorts", f"/cohorts/{cohort}", f"/cohorts/{cohort}/learners/{world['learner']}",
                     f"/cohorts/{cohort}/charts/completion", f"/cohorts/{cohort}/enrol",
-                    f"/cohorts/{cohort}/mentors", f"/cohorts/{cohort}/settings",
+                    f"/cohorts/{cohort}/mentors", f"/cohorts/{cohort}/settings", f"/cohorts/{cohort}/schedule",
                     "/courses/format-tour/check-yourself/report"],
         "admin": ["/", "/admin/users", "/admin/mentoring", "/admin/cohorts"],
     }[role]

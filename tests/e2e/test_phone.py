@@ -159,3 +159,20 @@ def test_a_lesson_prints_as_a_clean_document(page):
     assert shown and all("(" in text and ")" in text for text in shown), shown
     page.emulate_media(media="screen")
     assert page.locator("header.site").is_visible()
+
+
+def test_the_schedule_page_on_a_phone(page, demo_cohort):
+    """Issue 14: the trainer's schedule at 360 px — fill one module a week, change a date, save."""
+    sign_in(page, "trainer@example.org")
+    page.goto(f"/cohorts/{demo_cohort}/schedule")
+    cells_keep_their_words(page)
+    page.fill("input[name=start]", "2025-03-03")
+    page.click("form[action$='/schedule/weekly'] button")
+    assert "კვირაში ერთი მოდული" in page.locator("main").inner_text()  # the demo trainer reads Georgian
+    first = page.locator("main table input[type=date]").first
+    assert first.input_value() == "2025-03-03"
+    first.fill("2025-03-04")
+    page.click("main button.primary")
+    assert page.locator("main table input[type=date]").first.input_value() == "2025-03-04"
+    cells_keep_their_words(page)
+    page.screenshot(path="/tmp/sched/schedule-360.png", full_page=True)
