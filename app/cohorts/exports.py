@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import aliased
 
-from app.assignments.models import APPROVE, REQUEST_CHANGES, Review, Revision, Submission
+from app.assignments.models import APPROVE, REQUEST_CHANGES, SUBMITTED, Review, Revision, Submission
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.labels import kind_labels, risk_text, state_labels
@@ -171,26 +171,32 @@ def certificates_csv(cohort: Cohort, lang: str) -> bytes:
 
 
 def schedule_csv(cohort: Cohort, columns: list[Column], lang: str, now: datetime) -> bytes:
-    """One row per item: its course, dates, and how many learners have done it and have it
-    overdue (past its due day in the cohort's time zone, not done). Two queries."""
+    """One row per item: its course, dates, and how many learners have done it, have handed it in
+    and wait for its review, and have it overdue (past its due day in the cohort's time zone,
+    neither done nor handed in). Three queries."""
     learners = db.session.scalar(select(func.count()).select_from(_learner_ids(cohort).subquery())) or 0
     item_ids = [c.item_id for c in columns]
     done = dict(db.session.execute(
         select(Progress.item_id, func.count(Progress.id))
         .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(item_ids))
         .group_by(Progress.item_id)).all()) if item_ids else {}
+    waiting = dict(db.session.execute(
+        select(Submission.item_id, func.count(Submission.id))
+        .where(Submission.cohort_id == cohort.id, Submission.state == SUBMITTED,
+               Submission.user_id.in_(_learner_ids(cohort)), Submission.item_id.in_(item_ids))
+        .group_by(Submission.item_id)).all()) if item_ids else {}
     today = today_in(cohort.time_zone, now)
     courses = {course.id: course.title(lang) for course in cohort.courses}
     header = [_("Course"), _("Item"), _("Title"), _("Kind"), _("Opens on"),
               _("Due on (end of the day, %(zone)s)", zone=cohort.time_zone), _("Learners"), _("Learners done"),
-              _("Learners overdue")]
+              _("Handed in, waiting for review"), _("Learners overdue")]
     rows = []
     for c in columns:
-        finished = done.get(c.item_id, 0)
-        late = learners - finished if c.due_on is not None and c.due_on < today else 0
+        finished, handed_in = done.get(c.item_id, 0), waiting.get(c.item_id, 0)
+        late = learners - finished - handed_in if c.due_on is not None and c.due_on < today else 0
         rows.append([courses.get(c.course_id, ""), c.label, c.title, _kind(c.kind),
                      c.opens_on.isoformat() if c.opens_on else "", c.due_on.isoformat() if c.due_on else "",
-                     learners, finished, max(0, late)])
+                     learners, finished, handed_in, max(0, late)])
     return to_csv(header, rows)
 
 

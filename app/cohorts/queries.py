@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import and_, case, func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
 from app.assignments.models import APPROVED, CHANGES_REQUESTED, DRAFT, SUBMITTED, MentorLink, Submission
@@ -267,27 +267,46 @@ def due_counts_of(columns: list[Column]) -> dict[date, int]:
 
 def overdue_by_item(cohort: Cohort, summaries: list[LearnerSummary], columns: list[Column], now: datetime,
                     time_zone: str) -> dict[int, int]:
-    """For each item past its due date that some learners have not done, how many (item_done_counts)."""
+    """For each item past its due date that some learners have not done (nor handed in, for work
+    waiting for its review), how many (item_done_counts)."""
     today = today_in(time_zone or DEFAULT_TIME_ZONE, now)
     past = [c for c in columns if c.due_on is not None and c.due_on < today]
     if not past or not summaries:
         return {}
-    done = item_done_counts(cohort, columns)
-    found = {c.item_id: len(summaries) - done.get(c.item_id, 0) for c in past}
+    done, handed_in = _dated_item_counts(cohort, columns)
+    found = {c.item_id: len(summaries) - done.get(c.item_id, 0) - handed_in.get(c.item_id, 0) for c in past}
     return {item_id: count for item_id, count in found.items() if count > 0}
 
 
 def item_done_counts(cohort: Cohort, columns: list[Column]) -> dict[int, int]:
     """How many of the cohort's learners have done each item that has a due date: one query,
     kept with the cohort's facts (progress and members bump their version)."""
-    dated = [c.item_id for c in columns if c.due_on is not None]
-    key = ("item_done", cohort.id, cohort.created_at, cohort.facts_version, tuple(dated))
+    return _dated_item_counts(cohort, columns)[0]
 
-    def compute() -> dict[int, int]:
-        return dict(db.session.execute(
-            select(Progress.item_id, func.count(Progress.id))
-            .where(Progress.user_id.in_(_learner_ids(cohort)), Progress.item_id.in_(dated))
-            .group_by(Progress.item_id)).all()) if dated else {}
+
+def _dated_item_counts(cohort: Cohort, columns: list[Column]) -> tuple[dict[int, int], dict[int, int]]:
+    """Per item with a due date: how many learners finished it, and how many handed it in and
+    wait for its review (one statement, cached with the cohort's facts)."""
+    dated = [c.item_id for c in columns if c.due_on is not None]
+    key = ("dated_item_counts", cohort.id, cohort.created_at, cohort.facts_version, tuple(dated))
+
+    def compute() -> tuple[dict[int, int], dict[int, int]]:
+        if not dated:
+            return {}, {}
+        learners = _learner_ids(cohort)
+        done = (select(Progress.item_id.label("item_id"), literal(0).label("waiting"),
+                       func.count(Progress.id).label("n"))
+                .where(Progress.user_id.in_(learners), Progress.item_id.in_(dated))
+                .group_by(Progress.item_id))
+        waiting = (select(Submission.item_id.label("item_id"), literal(1).label("waiting"),
+                          func.count(Submission.id).label("n"))
+                   .where(Submission.cohort_id == cohort.id, Submission.state == SUBMITTED,
+                          Submission.user_id.in_(learners), Submission.item_id.in_(dated))
+                   .group_by(Submission.item_id))
+        found: tuple[dict[int, int], dict[int, int]] = ({}, {})
+        for item_id, is_waiting, count in db.session.execute(union_all(done, waiting)).all():
+            found[int(is_waiting)][item_id] = count
+        return found
 
     return cached_facts(db.session, key, compute)
 
@@ -299,7 +318,7 @@ def _learner_facts(cohort: Cohort, columns: list[Column]) -> tuple[tuple[Learner
     if item_ids:
         _add_progress(summaries, cohort, item_ids, columns)
         _add_quizzes(summaries, cohort, item_ids)
-        _add_submissions(summaries, cohort, item_ids)
+        _add_submissions(summaries, cohort, item_ids, columns)
     course_ids = list(cohort.course_ids)
     total = sum(required_counts(columns).values())
     for summary in summaries.values():
@@ -386,23 +405,36 @@ def _add_quizzes(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids:
         summary.saw(last_at)
 
 
-def _add_submissions(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids: list[int]) -> None:
+def _add_submissions(summaries: dict[int, LearnerSummary], cohort: Cohort, item_ids: list[int],
+                     columns: list[Column] | None = None) -> None:
     # The learner's last action on a submission: editing the draft, or submitting (which comes
     # after creating it). A mentor's review also touches updated_at, so that counts only for drafts.
     learner_at = case((Submission.state == DRAFT, Submission.updated_at),
                       else_=func.coalesce(Submission.submitted_at, Submission.created_at))
+    # Work handed in and waiting for its review is not overdue (as on the learner's pages and in
+    # the reminders): with a schedule, the handed-in items per due date, in the same statement.
+    by_due: dict[date, list[int]] = {}
+    for column in columns or ():
+        if column.due_on is not None:
+            by_due.setdefault(column.due_on, []).append(column.item_id)
+    days = sorted(by_due)
     rows = db.session.execute(
         select(Submission.user_id, Item.course_id, Submission.state, func.count(Submission.id),
                type_coerce(func.max(learner_at), UTCDateTime),
-               func.min(case((Submission.state == CHANGES_REQUESTED, Submission.updated_at))))
+               func.min(case((Submission.state == CHANGES_REQUESTED, Submission.updated_at))),
+               *[func.count(case((Submission.item_id.in_(by_due[day]), Submission.id))) for day in days])
         .join(Item, Item.id == Submission.item_id)
         .where(Submission.cohort_id == cohort.id, Submission.user_id.in_(_learner_ids(cohort)),
                Submission.item_id.in_(item_ids))
         .group_by(Submission.user_id, Item.course_id, Submission.state)).all()
-    for user_id, course_id, state, count, last_at, changes_requested_at in rows:
+    for user_id, course_id, state, count, last_at, changes_requested_at, *per_day in rows:
         summary = summaries[user_id]
         summary.tally(course_id).submissions[state] = count
         summary.saw(last_at)
+        if state == SUBMITTED:
+            for day, handed_in in zip(days, per_day, strict=True):
+                if handed_in:
+                    summary.done_by_due[day] = summary.done_by_due.get(day, 0) + handed_in
         if changes_requested_at is not None and (summary.oldest_changes_requested_at is None
                                                  or changes_requested_at < summary.oldest_changes_requested_at):
             summary.oldest_changes_requested_at = changes_requested_at

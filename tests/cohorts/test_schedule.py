@@ -15,7 +15,7 @@ from app.cohorts.models import Cohort, ItemRelease
 from app.core.audit import AuditEvent
 from app.core.errors import Conflict
 from app.extensions import db
-from tests.cohorts.conftest import add_progress
+from tests.cohorts.conftest import add_progress, add_submission
 from tests.support.concurrency import client_with_session, race
 
 START = date(2025, 3, 3)
@@ -526,6 +526,31 @@ def test_overdue_counts_per_learner_and_per_item_and_the_export(app, client, aut
     assert rows["1.3"]["Learners overdue"] == "2" and rows["1.3"]["Due on (end of the day, Asia/Tbilisi)"] == \
         yesterday.isoformat()
     assert rows["1.4"]["Learners overdue"] == "0" and rows["1.4"]["Kind"] == "lesson"
+
+
+def test_work_handed_in_and_waiting_for_its_review_is_not_overdue(app, client, auth, world):
+    """As on the learner's pages and in the reminders: the learner did their part on time; work
+    sent back for changes is theirs again, and overdue."""
+    yesterday = date.today() - timedelta(days=1)
+    assignment = world.item(3)
+    with app.app_context():
+        schedule.set_dates(Operator(), cohort_of(world.cohort_id), {assignment.id: ("", yesterday.isoformat())}, None)
+        db.session.commit()
+    add_submission(app, world.learner.id, assignment.id, "submitted")
+    add_submission(app, world.learner2.id, assignment.id, "changes_requested")
+    auth.login_as(world.trainer)
+    page = client.get(f"/cohorts/{world.cohort_id}").get_data(as_text=True)
+    assert page.count("behind schedule: 1 item overdue") == 1  # learner2 only
+    rows = {row["Item"]: row for row in rows_of(client.get(f"/cohorts/{world.cohort_id}/exports/schedule.csv").data)}
+    assert rows["1.3"]["Learners overdue"] == "1" and rows["1.3"]["Learners done"] == "0"
+    assert rows["1.3"]["Handed in, waiting for review"] == "1"
+    with app.app_context():
+        from app.cohorts import queries
+
+        cohort = cohort_of(world.cohort_id)
+        overdue = {s.user_id: s.overdue for s in queries.learner_summaries(cohort, queries.columns_of(cohort, "en"),
+                                                                           datetime.now(UTC))}
+        assert overdue == {world.learner.id: 0, world.learner2.id: 1}
 
 
 def test_overdue_follows_the_cohorts_time_zone(app, world):
