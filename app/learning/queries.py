@@ -75,6 +75,11 @@ class Outline:
         rows = self.by_slug()
         return [rows[slug].title for slug in slugs if slug in rows]
 
+    @property
+    def locked_ids(self) -> list[int]:
+        """The items the learner cannot enter yet."""
+        return [row.item.id for row in self.rows if row.lock is not None]
+
     def by_slug(self) -> dict[str, ItemRow]:
         return {row.item.slug: row for row in self.rows}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,20 +146,24 @@ def user_tag(user) -> str:
     return hmac.new(secret, f"offline:{user.id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def course_hash(course: Course, lang: str) -> str:
-    """Changes when the course's files change (the sync's source hash) or the language does."""
-    return hashlib.sha256(f"{course.source_hash}:{lang}".encode()).hexdigest()[:16]
+def course_hash(course: Course, lang: str, locked: Iterable[int] = ()) -> str:
+    """Changes when the course's files change (the sync's source hash), the language does, or
+    the items still locked for the learner do (an item that opens is then fetched too)."""
+    closed = ",".join(str(item_id) for item_id in sorted(locked))
+    return hashlib.sha256(f"{course.source_hash}:{lang}:{closed}".encode()).hexdigest()[:16]
 
 
 def course_bundle(user, course: Course, lang: str) -> dict[str, Any]:
     """What keeping the course on a phone downloads: its page, every item's page, the learner's
     open quiz attempts, and its media; with an estimate of the bytes. Raises AccessDenied."""
     require(user, "course.view", course, hide=True)
-    items = db.session.scalars(select(Item).where(Item.course_id == course.id, Item.retired_at.is_(None))
-                               .order_by(Item.position)).all()
+    # Items locked for the learner (a date not reached, items to finish first) stay off the phone:
+    # their pages would only say why; the hash changes when one opens, and the page asks again.
+    outline = learning_queries.course_outline(user, course, lang)
+    items = [row.item for row in outline.rows]
     pages = [url_for("learning.course", slug=course.slug)]
     estimate = PAGE_OVERHEAD
-    for item in items:
+    for item in (row.item for row in outline.rows if row.lock is None):
         translation = learning_queries.translation_for(item, lang)
         if translation is None:
             continue
@@ -180,5 +185,5 @@ def course_bundle(user, course: Course, lang: str) -> dict[str, Any]:
         media.append(f"/media/{quote(course.slug)}/{row.sha256[:12]}/{quote(row.path)}")
         path = root / row.path
         estimate += path.stat().st_size if path.is_file() else 0
-    return {"course": course.slug, "title": course.title(lang), "hash": course_hash(course, lang),
+    return {"course": course.slug, "title": course.title(lang), "hash": course_hash(course, lang, outline.locked_ids),
             "pages": pages, "media": media, "bytes": estimate, "made_at": utcnow().isoformat()}
