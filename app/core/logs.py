@@ -17,7 +17,8 @@ from typing import Any
 from flask import Flask, g, has_request_context, request
 
 # Paths whose last segment is a secret (a reset or invitation token).
-_SECRET_PATHS = re.compile(r"^/(reset|invitation)/[^/]+")
+# Paths whose last part is a secret: reset and invitation links, and calendar feeds (/calendar/<token>.ics).
+_SECRET_PATHS = re.compile(r"^/(reset|invitation|calendar)/(?!reset$)[^/]+")
 _HANDLER_NAME = "nergi-stderr"
 
 

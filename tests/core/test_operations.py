@@ -140,6 +140,8 @@ def test_loggable_path_redacts_link_tokens():
     assert loggable_path("/invitation/abc/") == "/invitation/[redacted]/"
     assert loggable_path("/verify/ABCD?t=secret") == "/verify/ABCD"
     assert loggable_path("/courses/reset/x") == "/courses/reset/x"
+    assert loggable_path("/calendar/s3cret-Token_x.ics") == "/calendar/[redacted]"
+    assert loggable_path("/calendar/reset") == "/calendar/reset"  # the reset button's address has none
 
 
 # --- Redis: degrade, don't break ---------------------------------------------------------------

@@ -391,3 +391,14 @@ def test_request_log_lines_are_json_and_carry_nginx_request_id(deployment):
     mine = [line for line in lines if line.get("request_id") == request_id and line["logger"] == "nergi.request"]
     assert mine and mine[0]["path"] == "/login" and mine[0]["status"] == 200
     assert f"rid={request_id}" in (deployment.tmp / "nergi.access.log").read_text()
+
+
+def test_a_calendar_feeds_secret_address_is_never_logged(deployment):
+    """/calendar/<token>.ics needs no sign-in: its token is the key, so neither nginx's access log
+    nor the app's request log may keep it (an unknown token is enough: the path is what is logged)."""
+    token = "smoke-" + "x" * 30
+    status, headers, _body = Client(deployment).get(f"/calendar/{token}.ics")
+    assert status == 404
+    access = (deployment.tmp / "nergi.access.log").read_text()
+    assert "/calendar/[redacted]" in access
+    assert token not in access and token not in deployment.log("gunicorn")
