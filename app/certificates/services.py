@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from app.certificates import codes, credential, keys, offline, pdf, status
 from app.certificates.completion import completion_status
 from app.certificates.models import Certificate
+from app.cohorts import scope
 from app.content.models import ASSIGNMENT, Course, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import policy, require
@@ -221,7 +222,8 @@ def maybe_issue_certificate(user, course: Course) -> Certificate | None:
         return None
     if not completion_status(user.id, course).complete:
         return None
-    return issue_certificate(user, course)
+    # Earned in a cohort: the certificate names it (the cohort the learner's work belongs to).
+    return issue_certificate(user, course, cohort_id=scope.cohort_of_work(user.id, course.id))
 
 
 def _issue_when_complete(user, item) -> None:
