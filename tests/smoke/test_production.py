@@ -397,8 +397,12 @@ def test_a_calendar_feeds_secret_address_is_never_logged(deployment):
     """/calendar/<token>.ics needs no sign-in: its token is the key, so neither nginx's access log
     nor the app's request log may keep it (an unknown token is enough: the path is what is logged)."""
     token = "smoke-" + "x" * 30
-    status, headers, _body = Client(deployment).get(f"/calendar/{token}.ics")
+    status, _headers, _body = Client(deployment).get(f"/calendar/{token}.ics")
     assert status == 404
-    access = (deployment.tmp / "nergi.access.log").read_text()
+    # nginx writes the line in its log phase, just after the response has gone out: wait for it.
+    deadline = time.monotonic() + 10
+    while "/calendar/" not in (access := (deployment.tmp / "nergi.access.log").read_text()):
+        assert time.monotonic() < deadline, access[-500:]
+        time.sleep(0.05)
     assert "/calendar/[redacted]" in access
     assert token not in access and token not in deployment.log("gunicorn")
