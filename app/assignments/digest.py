@@ -1,9 +1,11 @@
 """The mentors' daily digest: one e-mail with the number of new submissions since the last one.
 
-The worker (`flask --app wsgi worker`) calls :func:`queue_due_digests` every round; a mentor's
-digest is due once a day, at ``DIGEST_HOUR`` in the programme's time zone. Whether it is due is
-read from the data (``last_digest_at``), not from the worker's memory, so a restart or a second
-worker never sends a digest twice: each mentor's row is claimed with a conditional update.
+The worker's "digests" job (app/reminders/digest.py) builds on :func:`mentors_due` and
+:func:`claim_digest`, adding each mentor's reminders to the same e-mail; :func:`queue_digests` serves
+`flask --app wsgi assignments digest`. A mentor's digest is due once a day, at ``DIGEST_HOUR`` in
+the programme's time zone. Whether it is due is read from the data (``last_digest_at``), not from
+the worker's memory, so a restart or a second worker never sends a digest twice: each mentor's row
+is claimed with a conditional update.
 """
 from __future__ import annotations
 
@@ -73,10 +75,3 @@ def queue_digests(now: datetime, *, only_due: bool = True) -> int:
                         link=external_url("assignments.queue"))
             sent += 1
     return sent
-
-
-def queue_due_digests(now: datetime) -> str:
-    """The worker's job: queue the digests that are due and commit."""
-    sent = queue_digests(now)
-    db.session.commit()
-    return f"digests queued: {sent}" if sent else ""

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.cohorts.models import LEARNER, TRAINER, Announcement, AnnouncementRecipient, Cohort, Membership
@@ -227,18 +226,9 @@ def _claim(actor, cohort: Cohort, form_token: str, fingerprint: str) -> tuple[Id
     (a second click, a resent form), or None when it is new. Two requests with one token at once:
     the second's insert waits on the unique index until the first commits, then reads its row.
     Raises Conflict when the token was used for another text."""
-    key = KEY_PREFIX + form_token
-    query = select(IdempotencyKey).where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == key)
-    row = db.session.scalar(query)
-    if row is None:
-        row = IdempotencyKey(user_id=actor.id, key=key, fingerprint=fingerprint, status=0, response={})
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-        except IntegrityError:
-            row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
-        else:
-            return row, None
+    row, new = IdempotencyKey.claim(actor.id, KEY_PREFIX + form_token, fingerprint)
+    if new:
+        return row, None
     sent_id = (row.response or {}).get("announcement_id")
     sent = db.session.get(Announcement, sent_id) if sent_id else None
     if row.fingerprint != fingerprint or sent is None or sent.cohort_id != cohort.id:

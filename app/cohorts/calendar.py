@@ -26,7 +26,7 @@ from sqlalchemy import and_, delete, exists, select
 from app.assignments.models import Submission
 from app.auth.models import User
 from app.cohorts.models import LEARNER, CalendarFeed, Cohort, CohortCourse, CohortItemDate, Membership
-from app.cohorts.schedule import Pacing, paced_dates
+from app.cohorts.schedule import Pacing, dates_in_cohort
 from app.content.models import Course, Item, ItemTranslation
 from app.core import audit
 from app.core.authz import can
@@ -112,8 +112,8 @@ def _dated(rows, lang: str) -> list[DatedItem]:
          date_row, opens_on, due_on, title, title_en, *learner) = row
         if cohort_of_course.setdefault(course_slug, cohort_id) != cohort_id:
             continue
-        dates = (ItemDates(opens_on=opens_on, due_on=due_on) if date_row is not None
-                 else paced_dates(Pacing.of(item_id, pacing), starts_on))
+        dates = dates_in_cohort(None if date_row is None else ItemDates(opens_on, due_on),
+                                Pacing.of(item_id, pacing), starts_on)
         if dates.opens_on is None and dates.due_on is None:
             continue
         shown_lang, shown = (lang, title) if title is not None else ("en", title_en)

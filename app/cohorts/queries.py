@@ -22,7 +22,7 @@ from app.cohorts.risk import Risk, RiskRules, median_percent, risks_of
 from app.content.models import ASSIGNMENT, LESSON, QUIZ, Course, Item, ItemTranslation
 from app.database import UTCDateTime
 from app.extensions import db
-from app.learning.access import today_in
+from app.learning.access import ItemDates, today_in
 from app.learning.models import Progress
 from app.quizzes.models import FINISHED, IN_PROGRESS, QuizAttempt
 
@@ -180,7 +180,7 @@ def learners_without_mentor(cohort: Cohort) -> int:
 def columns_of(cohort: Cohort, lang: str) -> list[Column]:
     """The cohort's live items in course order, titled in lang (else English), with their dates
     in the cohort: two queries."""
-    from app.cohorts.schedule import Pacing, paced_dates
+    from app.cohorts.schedule import Pacing, dates_in_cohort
 
     course_ids = cohort.course_ids
     if not course_ids:
@@ -195,9 +195,9 @@ def columns_of(cohort: Cohort, lang: str) -> list[Column]:
     columns, counters = [], dict.fromkeys(course_ids, 0)
     for item, own, opens_on, due_on in rows:
         counters[item.course_id] += 1
-        if own is None:
-            paced = paced_dates(Pacing.of(item.id, item.pacing), cohort.starts_on)
-            opens_on, due_on = paced.opens_on, paced.due_on
+        dates = dates_in_cohort(None if own is None else ItemDates(opens_on, due_on),
+                                Pacing.of(item.id, item.pacing), cohort.starts_on)
+        opens_on, due_on = dates.opens_on, dates.due_on
         columns.append(Column(item_id=item.id, course_id=item.course_id, kind=item.kind, required=item.required,
                               title=titles.get(item.id) or item.slug,
                               label=f"{order[item.course_id] + 1}.{counters[item.course_id]}",

@@ -153,49 +153,45 @@ def learner(cohort_id: int, user_id: int):
                            release_form=ActionForm())
 
 
-def _release_item(cohort: Cohort, person: User):
+def _change_release(cohort_id: int, user_id: int, change, done, *, conflict_is_done: bool):
+    """Release one item for the learner, or take the release back (`change`), and go back to
+    their page; `done(person)` is the message. `conflict_is_done`: the same change twice at once
+    leaves it made."""
+    cohort = load_cohort(cohort_id, "cohort.manage")
+    person = load_learner(cohort, user_id)
     form = ReleaseForm()
     if not form.validate_on_submit():
         abort(400)
-    return form, db.session.get(Item, form.item_id.data)
+    item = db.session.get(Item, form.item_id.data)
+    try:
+        with commit_or_conflict():
+            change(current_user, cohort, person, item)
+    except schedule.ScheduleError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    except Conflict:
+        if not conflict_is_done:
+            raise
+    else:
+        flash(done(person), "success")
+    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
 
 
 @bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/release")
 @login_required
 def release(cohort_id: int, user_id: int):
     """Open one locked item now for this learner (idempotent)."""
-    cohort = load_cohort(cohort_id, "cohort.manage")
-    person = load_learner(cohort, user_id)
-    _form, item = _release_item(cohort, person)
-    try:
-        with commit_or_conflict():
-            schedule.release(current_user, cohort, person, item)
-    except schedule.ScheduleError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    except Conflict:  # the same release twice at once: it is there
-        pass
-    else:
-        flash(_("Released: %(name)s can open it now.", name=person.display_name), "success")
-    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
+    return _change_release(cohort_id, user_id, schedule.release,
+                           lambda person: _("Released: %(name)s can open it now.", name=person.display_name),
+                           conflict_is_done=True)
 
 
 @bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/unrelease")
 @login_required
 def unrelease(cohort_id: int, user_id: int):
     """Take an early release back: the item's date and prerequisites hold again."""
-    cohort = load_cohort(cohort_id, "cohort.manage")
-    person = load_learner(cohort, user_id)
-    _form, item = _release_item(cohort, person)
-    try:
-        with commit_or_conflict():
-            schedule.unrelease(current_user, cohort, person, item)
-    except schedule.ScheduleError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        flash(_("The early release was taken back."), "success")
-    return redirect(url_for("cohorts.learner", cohort_id=cohort_id, user_id=user_id) + "#locked")
+    return _change_release(cohort_id, user_id, schedule.unrelease,
+                           lambda _person: _("The early release was taken back."), conflict_is_done=False)
 
 
 @bp.post("/cohorts/<int:cohort_id>/learners/<int:user_id>/mentor")

@@ -73,6 +73,12 @@ def paced_dates(item: Pacing, starts_on: date | None) -> ItemDates:
     return ItemDates(opens_on=opens, due_on=due)
 
 
+def dates_in_cohort(own: ItemDates | None, item: Pacing, starts_on: date | None) -> ItemDates:
+    """The item's dates in a cohort: the cohort's own (its CohortItemDate row) when it has them,
+    else the course's pacing from the cohort's start."""
+    return own if own is not None else paced_dates(item, starts_on)
+
+
 def effective_dates(items: Iterable[Pacing], starts_on: date | None,
                     rows: dict[int, CohortItemDate]) -> dict[int, ItemDates]:
     """Each item's dates in the cohort: its CohortItemDate row, else the course's pacing. Items
@@ -80,21 +86,10 @@ def effective_dates(items: Iterable[Pacing], starts_on: date | None,
     found: dict[int, ItemDates] = {}
     for item in items:
         row = rows.get(item.id)
-        dates = (ItemDates(opens_on=row.opens_on, due_on=row.due_on) if row is not None
-                 else paced_dates(item, starts_on))
+        dates = dates_in_cohort(None if row is None else ItemDates(row.opens_on, row.due_on), item, starts_on)
         if dates.opens_on is not None or dates.due_on is not None:
             found[item.id] = dates
     return found
-
-
-def cohort_dates(cohort: Cohort, course_ids: Iterable[int] | None = None) -> dict[int, ItemDates]:
-    """The dates of every live item of the cohort's courses (or of ``course_ids``): two queries."""
-    ids = list(course_ids) if course_ids is not None else cohort.course_ids
-    items = db.session.execute(
-        select(Item.id, Item.pacing).where(Item.course_id.in_(ids), Item.retired_at.is_(None))).all()
-    rows = {row.item_id: row for row in db.session.scalars(
-        select(CohortItemDate).where(CohortItemDate.cohort_id == cohort.id))}
-    return effective_dates([Pacing.of(*item) for item in items], cohort.starts_on, rows)
 
 
 def learner_schedule(user, course, now: datetime) -> Schedule:
@@ -202,8 +197,8 @@ def schedule_items(cohort: Cohort) -> list[ScheduleItem]:
         .where(Item.course_id.in_(ids), Item.retired_at.is_(None))).all()
     found = []
     for item_id, course_id, slug, kind, position, item_pacing, row in rows:
-        dates = (ItemDates(row.opens_on, row.due_on) if row is not None
-                 else paced_dates(Pacing.of(item_id, item_pacing), cohort.starts_on))
+        dates = dates_in_cohort(None if row is None else ItemDates(row.opens_on, row.due_on),
+                                Pacing.of(item_id, item_pacing), cohort.starts_on)
         found.append(ScheduleItem(item_id, course_id, slugs[course_id], slug, kind, position or 0,
                                   dates.opens_on, dates.due_on, own=row is not None))
     return sorted(found, key=lambda item: (order[item.course_id], item.position, item.id))

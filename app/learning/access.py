@@ -112,10 +112,6 @@ def due_moment(due_on: date, time_zone: str) -> datetime:
     return datetime.combine(due_on + timedelta(days=1), datetime.min.time(), ZoneInfo(time_zone))
 
 
-def opening_moment(opens_on: date, time_zone: str) -> datetime:
-    return datetime.combine(opens_on, datetime.min.time(), ZoneInfo(time_zone))
-
-
 # ---- the schedule handed down by the cohorts package ------------------------------------------
 
 ScheduleSource = Callable[..., Schedule]  # (user, course, now) -> Schedule

@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from flask import current_app, url_for
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assignments import services as assignment_services
@@ -55,27 +54,12 @@ def fingerprint(request_body: dict[str, Any]) -> str:
 
 
 def claim_key(user, key: str, print_: str) -> tuple[IdempotencyKey, bool]:
-    """The key's row and whether it is new. A new row is added (flushed) and must be committed
-    with the write; an existing one carries the stored answer to send again.
-
-    Two requests with one key at once: the second's insert waits on the unique index until the
-    first commits, then fails, and the stored row is read instead (on SQLite, BEGIN IMMEDIATE
-    already makes the second wait). Raises KeyReused when the key was used for another request.
-    """
-    query = select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
-    row = db.session.scalar(query)
-    if row is None:
-        row = IdempotencyKey(user_id=user.id, key=key, fingerprint=print_, status=0, response={})
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-        except IntegrityError:  # the other request's row, which made our insert fail
-            row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
-        else:
-            return row, True
-    if row.fingerprint != print_:
+    """The key's row and whether it is new (IdempotencyKey.claim); an existing one carries the
+    stored answer to send again. Raises KeyReused when the key was used for another request."""
+    row, new = IdempotencyKey.claim(user.id, key, print_)
+    if not new and row.fingerprint != print_:
         raise KeyReused(key)
-    return row, False
+    return row, new
 
 
 def remember(row: IdempotencyKey, status: int, response: dict[str, Any]) -> None:
