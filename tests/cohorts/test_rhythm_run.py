@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.assignments.models import MentorLink, Revision, Submission
+from app.assignments.models import MentorLink
 from app.auth.models import User
 from app.certificates.models import Certificate
 from app.cohorts.queries import columns_of
@@ -23,7 +23,7 @@ from app.quizzes.models import QuizAttempt
 from app.quizzes.spec import Quiz
 from app.reminders.models import Reminder
 from tests.cohorts.conftest import make_cohort
-from tests.learning.test_curriculum_completable import course_spec, right_answers
+from tests.learning.test_curriculum_completable import course_spec, hand_in_and_approve, right_answers
 
 SLUG = "local-participation"
 PASSWORD = "correct horse battery"
@@ -56,20 +56,7 @@ def finish(app, student, reviewer, learner, item_slug: str, kind: str) -> None:
         with app.app_context():
             assert db.session.get(QuizAttempt, attempt.id).passed, item_slug
     else:
-        student.post(base + "/work", data={"body": "Our plan for Marneuli's budget hearings.", "action": "save"})
-        with app.app_context():
-            submission = db.session.scalar(select(Submission).where(Submission.user_id == learner.id))
-        student.post(f"/assignments/{submission.id}/submit", data={"form_token": "run-through-" + "x" * 12})
-        with app.app_context():
-            submission = db.session.get(Submission, submission.id)
-            revision_id = db.session.scalar(select(Revision.id).where(Revision.submission_id == submission.id))
-            rubric = db.session.scalar(select(ItemTranslation.data).where(
-                ItemTranslation.item_id == submission.item_id, ItemTranslation.lang == "en"))["rubric"]["criteria"]
-        scores = {f"score-{c['id']}": str(max(level["points"] for level in c["levels"])) for c in rubric}
-        response = reviewer.post(f"/review/{submission.id}", data={
-            "revision_id": revision_id, "version": submission.version, "decision": "approve",
-            "feedback": "Well done.", **scores})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        hand_in_and_approve(app, student, reviewer, learner.id, base, "run-through-" + "x" * 12)
 
 
 def test_a_trainer_runs_a_cohort_from_its_start_to_certificates(make_app, factories, smtp_server):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import flask_migrate
@@ -105,3 +106,32 @@ def sign_in(page, email: str, password: str = "seedling-demo-2025") -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("button.primary")
+
+
+@pytest.fixture(scope="module")
+def cohort_id(live_app) -> int:
+    """The demo cohort (made once per module if the demo has not made it)."""
+    from app.cohorts.demo import create_demo_cohort
+
+    with live_app.app_context():
+        cohort = create_demo_cohort()
+        db.session.commit()
+        return cohort.id
+
+
+@contextmanager
+def reading_english(live_app, *emails: str):
+    """These demo people (who read Georgian) read English for a test, then Georgian again."""
+    from app.auth.models import User
+
+    def set_locale(locale: str) -> None:
+        with live_app.app_context():
+            for email in emails:
+                User.by_email(email).locale = locale
+            db.session.commit()
+
+    set_locale("en")
+    try:
+        yield
+    finally:
+        set_locale("ka")

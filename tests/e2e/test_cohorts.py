@@ -6,9 +6,7 @@ import codecs
 
 import pytest
 
-from app.cohorts.demo import create_demo_cohort
-from app.extensions import db
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import reading_english, sign_in
 
 ROSTER = codecs.BOM_UTF8 + (
     "name;email;language;municipality;organisation;role\r\n"
@@ -19,26 +17,10 @@ ROSTER = codecs.BOM_UTF8 + (
 ).encode("utf-8")
 
 
-@pytest.fixture(scope="module")
-def cohort_id(live_app):
-    with live_app.app_context():
-        cohort = create_demo_cohort()
-        db.session.commit()
-        return cohort.id
-
-
 @pytest.fixture
 def trainer_in_english(live_app):
-    """The demo trainer reads Georgian; this test reads the English labels, then puts it back."""
-    from app.auth.models import User
-
-    with live_app.app_context():
-        User.by_email("trainer@example.org").locale = "en"
-        db.session.commit()
-    yield
-    with live_app.app_context():
-        User.by_email("trainer@example.org").locale = "ka"
-        db.session.commit()
+    with reading_english(live_app, "trainer@example.org"):
+        yield
 
 
 def test_trainer_enrols_by_csv_on_a_phone(page, cohort_id, tmp_path, trainer_in_english):

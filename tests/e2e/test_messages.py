@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.cohorts.demo import create_demo_cohort
-from app.extensions import db
 from tests.e2e.axe import serious_violations
-from tests.e2e.conftest import sign_in
-
-
-@pytest.fixture(scope="module")
-def cohort_id(live_app):
-    with live_app.app_context():
-        cohort = create_demo_cohort()
-        db.session.commit()
-        return cohort.id
+from tests.e2e.conftest import reading_english, sign_in
 
 
 @pytest.fixture
 def in_english(live_app):
-    """The demo trainer and learner1 read Georgian; this test reads English, then puts it back."""
-    from app.auth.models import User
-
-    emails = ("trainer@example.org", "learner1@example.org")
-    with live_app.app_context():
-        for email in emails:
-            User.by_email(email).locale = "en"
-        db.session.commit()
-    yield
-    with live_app.app_context():
-        for email in emails:
-            User.by_email(email).locale = "ka"
-        db.session.commit()
+    with reading_english(live_app, "trainer@example.org", "learner1@example.org"):
+        yield
 
 
 def test_trainer_writes_to_the_cohort_and_a_learner_reads_it(page, cohort_id, in_english, tmp_path):

@@ -7,8 +7,6 @@ import codecs
 
 import pytest
 
-from app.cohorts.demo import create_demo_cohort
-from app.extensions import db
 from tests.e2e.conftest import sign_in
 
 # For every visible cell of a table in <main>: each word (text between spaces) must fit the cell's
@@ -50,14 +48,6 @@ def cells_keep_their_words(page) -> None:
     assert page.locator("main table").count() > 0, page.url
     assert page.evaluate(BROKEN_WORDS) == [], page.url
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
-
-
-@pytest.fixture(scope="module")
-def demo_cohort(live_app):
-    with live_app.app_context():
-        cohort = create_demo_cohort()
-        db.session.commit()
-        return cohort.id
 
 
 def test_lesson_tables_keep_their_words(page):
@@ -130,9 +120,9 @@ def test_rubric_total_without_scripts(browser, base_url):
         context.close()
 
 
-def test_enrolment_preview_keeps_its_words(page, demo_cohort, tmp_path):
+def test_enrolment_preview_keeps_its_words(page, cohort_id, tmp_path):
     sign_in(page, "trainer@example.org")
-    page.goto(f"/cohorts/{demo_cohort}/enrol")
+    page.goto(f"/cohorts/{cohort_id}/enrol")
     path = tmp_path / "roster.csv"
     path.write_bytes(ROSTER)
     page.set_input_files("input[name=file]", str(path))
@@ -162,10 +152,10 @@ def test_a_lesson_prints_as_a_clean_document(page):
     assert page.locator("header.site").is_visible()
 
 
-def test_the_schedule_page_on_a_phone(page, demo_cohort):
+def test_the_schedule_page_on_a_phone(page, cohort_id):
     """Issue 14: the trainer's schedule at 360 px — fill one module a week, change a date, save."""
     sign_in(page, "trainer@example.org")
-    page.goto(f"/cohorts/{demo_cohort}/schedule")
+    page.goto(f"/cohorts/{cohort_id}/schedule")
     cells_keep_their_words(page)
     page.fill("input[name=start]", "2025-03-03")
     page.click("form[action$='/schedule/weekly'] button")

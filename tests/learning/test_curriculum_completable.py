@@ -90,6 +90,26 @@ def right_answers(quiz: Quiz, seed: int) -> dict[str, object]:
     return form
 
 
+def hand_in_and_approve(app, student, reviewer, learner_id: int, base: str, form_token: str) -> None:
+    """The learner saves and submits work on the assignment at `base`; the mentor approves it
+    with the highest level of every criterion."""
+    student.post(base + "/work", data={"body": "My plan for Marneuli.", "action": "save"})
+    with app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.user_id == learner_id)
+                                       .order_by(Submission.id.desc()))
+    student.post(f"/assignments/{submission.id}/submit", data={"form_token": form_token})
+    with app.app_context():
+        submission = db.session.get(Submission, submission.id)
+        revision_id = db.session.scalar(select(Revision.id).where(Revision.submission_id == submission.id))
+        rubric = db.session.scalar(select(ItemTranslation.data).where(
+            ItemTranslation.item_id == submission.item_id, ItemTranslation.lang == "en"))["rubric"]["criteria"]
+    scores = {f"score-{c['id']}": str(max(level["points"] for level in c["levels"])) for c in rubric}
+    response = reviewer.post(f"/review/{submission.id}", data={
+        "revision_id": revision_id, "version": submission.version, "decision": "approve",
+        "feedback": "Well done.", **scores})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
 @pytest.mark.parametrize(("slug", "lang"), list(cases()))
 def test_course_can_be_completed(slug, lang, make_app, factories, tmp_path):
     spec = course_spec(slug)
@@ -134,20 +154,6 @@ def test_course_can_be_completed(slug, lang, make_app, factories, tmp_path):
                 attempt = db.session.get(QuizAttempt, attempt.id)
                 assert attempt.passed, (item_slug, attempt.percent, attempt.results)
         else:
-            student.post(base + "/work", data={"body": "My plan for Marneuli.", "action": "save"})
-            with app.app_context():
-                submission = db.session.scalar(select(Submission).where(Submission.user_id == learner.id)
-                                               .order_by(Submission.id.desc()))
-            student.post(f"/assignments/{submission.id}/submit", data={"form_token": f"tok-{item_slug}-" + "x" * 10})
-            with app.app_context():
-                submission = db.session.get(Submission, submission.id)
-                revision_id = db.session.scalar(select(Revision.id).where(Revision.submission_id == submission.id))
-                rubric = db.session.scalar(select(ItemTranslation.data).where(
-                    ItemTranslation.item_id == submission.item_id, ItemTranslation.lang == "en"))["rubric"]["criteria"]
-            scores = {f"score-{c['id']}": str(max(level["points"] for level in c["levels"])) for c in rubric}
-            response = reviewer.post(f"/review/{submission.id}", data={
-                "revision_id": revision_id, "version": submission.version, "decision": "approve",
-                "feedback": "Well done.", **scores})
-            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            hand_in_and_approve(app, student, reviewer, learner.id, base, f"tok-{item_slug}-" + "x" * 10)
     with app.app_context():
         assert db.session.scalar(select(Certificate).where(Certificate.user_id == learner.id)) is not None
